@@ -1,0 +1,90 @@
+"""Turn a reference solution into the stub students start from.
+
+Each region between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's markers) becomes one
+line, `raise NotImplementedError("Hint: ...")`, indented like the markers. The hint is the region's
+first line when it is a `# Hint: ...` comment, which every solution region must have: a stub
+without a hint teaches nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+HINT_PREFIX = "# Hint:"
+
+
+class SolutionMarkupError(ValueError):
+    """Unbalanced or nested markers, or a missing hint; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class SolutionRegion:
+    """Lines [begin, end] (0-based, both markers included) of one solution region."""
+
+    begin: int
+    end: int
+    indent: str
+    hint: str
+
+
+def find_regions(source: str, filename: str = "<solution>") -> list[SolutionRegion]:
+    """Every solution region of `source`, in order."""
+    regions: list[SolutionRegion] = []
+    begin: int | None = None
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin is not None:
+                raise SolutionMarkupError(
+                    f"{filename}:{number + 1}: {BEGIN} inside the region opened at line {begin + 1}"
+                )
+            begin = number
+        elif marker == END:
+            if begin is None:
+                raise SolutionMarkupError(f"{filename}:{number + 1}: {END} without {BEGIN}")
+            first = lines[begin + 1].strip() if begin + 1 < number else ""
+            if not first.startswith(HINT_PREFIX):
+                raise SolutionMarkupError(
+                    f"{filename}:{begin + 2}: a solution region must start with a "
+                    f"'{HINT_PREFIX} ...' comment (the stub's one-line hint)"
+                )
+            indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+            hint = "Hint:" + first[len(HINT_PREFIX) :]
+            regions.append(SolutionRegion(begin, number, indent, hint))
+            begin = None
+    if begin is not None:
+        raise SolutionMarkupError(f"{filename}:{begin + 1}: {BEGIN} is never closed by {END}")
+    return regions
+
+
+def make_stub(source: str, filename: str = "<solution>") -> str:
+    """The student's version of `source`: every solution region replaced by a hinting raise."""
+    lines = source.splitlines()
+    out: list[str] = []
+    position = 0
+    for region in find_regions(source, filename):
+        out.extend(lines[position : region.begin])
+        out.append(f"{region.indent}raise NotImplementedError({region.hint!r})")
+        position = region.end + 1
+    out.extend(lines[position:])
+    return "\n".join(out) + "\n"
+
+
+def solution_body_lines(source: str, filename: str = "<solution>") -> list[str]:
+    """The code lines inside solution regions (hints excluded), stripped: what must not leak."""
+    lines = source.splitlines()
+    body = []
+    for region in find_regions(source, filename):
+        for line in lines[region.begin + 2 : region.end]:
+            if line.strip() and not line.strip().startswith("#"):
+                body.append(line.strip())
+    return body
+
+
+def stub_file(solution: Path) -> str:
+    """The stub for one solution file."""
+    return make_stub(solution.read_text(encoding="utf-8"), str(solution))

@@ -1,0 +1,120 @@
+"""Formatting shared by every adapter: labels, numbers, text cleaning, Markdown snippets."""
+
+from __future__ import annotations
+
+import re
+
+from .model import ExerciseResult, Report, TestResult
+
+EXERCISE_STATUS_LABELS = {
+    "complete": "complete",
+    "partial": "partially complete",
+    "failed": "failed",
+    "not_attempted": "not attempted",
+    "not_submitted": "not submitted",
+    "error": "could not be graded",
+}
+TEST_STATUS_LABELS = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+    "timeout": "timed out",
+}
+UNGRADABLE = "This submission could not be graded."
+OUTPUT_LIMIT = 5_000  # characters of captured output shown per exercise by adapters
+
+# ANSI escape sequences (colours, cursor moves) and characters not allowed in XML 1.0.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+_INVALID = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+
+
+def points(value: float) -> str:
+    """7.5 -> "7.5", 10.0 -> "10", 1/3 -> "0.33"."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def score_text(score: float, max_score: float) -> str:
+    return f"{points(score)} / {points(max_score)}"
+
+
+def clean_text(text: str) -> str:
+    """Printable text: ANSI codes dropped, newlines normalised, other controls -> U+FFFD.
+
+    The result is valid in XML 1.0, HTML and Markdown (tab and newline are kept).
+    """
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _INVALID.sub("\ufffd", text)
+
+
+def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n... [{len(text) - limit} more characters not shown]"
+
+
+def exercise_summary(ex: ExerciseResult) -> str:
+    """e.g. "partially complete, 7.5 / 10"."""
+    return f"{EXERCISE_STATUS_LABELS[ex.status]}, {score_text(ex.score, ex.max_score)}"
+
+
+def test_summary(test: TestResult) -> str:
+    """e.g. "timed out, 0 / 2"."""
+    return f"{TEST_STATUS_LABELS[test.status]}, {score_text(test.score, test.max_score)}"
+
+
+def student_tests(
+    ex: ExerciseResult,
+) -> tuple[list[TestResult], list[TestResult], list[TestResult]]:
+    """(passed, not passed, hidden) as student feedback shows them.
+
+    Tests whose visibility is "hidden" are never itemised to students, only counted.
+    """
+    shown = [t for t in ex.tests if t.visibility != "hidden"]
+    hidden = [t for t in ex.tests if t.visibility == "hidden"]
+    return (
+        [t for t in shown if t.status == "passed"],
+        [t for t in shown if t.status != "passed"],
+        hidden,
+    )
+
+
+def hidden_summary(hidden: list[TestResult]) -> str:
+    """e.g. "2 hidden tests: 1 / 3"."""
+    score = sum(t.score for t in hidden)
+    max_score = sum(t.max_score for t in hidden)
+    plural = "test" if len(hidden) == 1 else "tests"
+    return f"{len(hidden)} hidden {plural}: {score_text(score, max_score)}"
+
+
+def notices(report: Report) -> list[tuple[str, tuple[str, ...]]]:
+    """The non-empty ("Errors", [...]) / ("Warnings", [...]) groups to show above the scores."""
+    groups = [("Grading errors", report.errors), ("Warnings", report.warnings)]
+    return [(title, items) for title, items in groups if items]
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def md_inline(text: str) -> str:
+    """Text safe to put inline in Markdown: one line, markup characters backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(clean_text(text).split()))
+
+
+def md_code_block(text: str) -> str:
+    """A fenced block nothing in ``text`` can close: the fence is longer than any backtick run."""
+    text = clean_text(text).removesuffix("\n")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def md_test_details(test: TestResult) -> str:
+    """Why a test failed: its message in a block, then the likely mistake, if known."""
+    parts = []
+    if test.message:
+        parts.append(md_code_block(test.message))
+    if test.diagnosis:
+        parts.append(f"**Likely mistake:** {md_inline(test.diagnosis)}")
+    return "\n\n".join(parts)

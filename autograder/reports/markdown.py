@@ -1,0 +1,52 @@
+"""Markdown feedback for the student: scores, what passed, what failed and why, their output."""
+
+from __future__ import annotations
+
+from .common import (
+    UNGRADABLE,
+    exercise_summary,
+    hidden_summary,
+    md_code_block,
+    md_inline,
+    md_test_details,
+    notices,
+    score_text,
+    student_tests,
+    test_summary,
+    truncate,
+)
+from .model import ExerciseResult, Report
+
+
+def render(report: Report) -> str:
+    parts = [f"# Feedback: {md_inline(report.submission or 'submission')}"]
+    if report.student:
+        parts.append(f"Student: {md_inline(report.student)}")
+    parts.append(f"**Total score: {score_text(report.score, report.max_score)}**")
+    if not report.gradable:
+        parts.append(f"**{md_inline(UNGRADABLE)}**")
+    for title, items in notices(report):
+        parts.append(f"## {title}\n\n" + "\n".join(f"- {md_inline(i)}" for i in items))
+    parts.extend(_exercise(ex) for ex in report.exercises.values())
+    return "\n\n".join(parts) + "\n"
+
+
+def _exercise(ex: ExerciseResult) -> str:
+    parts = [f"## {md_inline(ex.title)}: {md_inline(exercise_summary(ex))}"]
+    if ex.message:
+        parts.append(md_code_block(ex.message))
+    passed, not_passed, hidden = student_tests(ex)
+    if passed:
+        lines = [f"- ✓ {md_inline(t.name)} ({score_text(t.score, t.max_score)})" for t in passed]
+        parts.append("Passed:\n\n" + "\n".join(lines))
+    if not_passed:
+        parts.append("Not passed:")
+    for test in not_passed:
+        parts.append(f"- ✗ **{md_inline(test.name)}**: {md_inline(test_summary(test))}")
+        if details := md_test_details(test):
+            parts.append(details)
+    if hidden:
+        parts.append(md_inline(hidden_summary(hidden)))
+    if ex.output:
+        parts.append("Your output:\n\n" + md_code_block(truncate(ex.output)))
+    return "\n\n".join(parts)

@@ -1,0 +1,82 @@
+"""Public checks for exercise 7, attention: `pytest exercises/test_ex07_scaled_attention.py`."""
+
+import torch
+
+from autograder.course import examples
+from autograder.student.checks import expect_close, expect_no_forbidden_calls, expect_tensor
+
+QUERY = examples.QUERY_INDEX
+
+
+def test_documents_example(exercise, exercise_config):
+    W_q, W_k, W_v = examples.qkv_weights()
+    context, weights = exercise.self_attention(examples.inputs(), W_q, W_k, W_v)
+    expect_tensor(weights, (6, 6), "the weights from self_attention")
+    expect_close(
+        weights[QUERY],
+        examples.QKV_WEIGHTS_2,
+        "the weights of the query 'journey'",
+        exercise_config.documents_atol,
+        hint="softmax(Q Kᵀ / √d_k) with d_k = K.shape[-1]",
+    )
+    expect_close(
+        context[QUERY],
+        examples.QKV_CONTEXT_2,
+        "the context vector of 'journey'",
+        exercise_config.documents_atol,
+        hint="context = weights @ V",
+    )
+
+
+def test_scaling_uses_the_keys_size(exercise, exercise_config):
+    Q = torch.tensor([[1.0, 2.0, 0.0, 1.0]])
+    K = torch.tensor([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]])
+    V = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    _, weights = exercise.scaled_dot_product_attention(Q, K, V)
+    expect_close(
+        weights,
+        [[0.5, 0.5]],
+        "weights for two keys scoring 2 and 2",
+        exercise_config.documents_atol,
+    )
+    K[1, 1] = 4.0  # scores 2 and 8: divided by √4 = 2, softmax([1, 4])
+    _, weights = exercise.scaled_dot_product_attention(Q, K, V)
+    expect_close(
+        weights,
+        [[0.0474, 0.9526]],
+        "weights for two keys scoring 2 and 8 with d_k = 4",
+        exercise_config.documents_atol,
+        hint="divide the scores by √d_k = 2 before softmax",
+    )
+
+
+def test_mask(exercise, exercise_config):
+    W_q, W_k, W_v = examples.qkv_weights()
+    mask = torch.ones(6, 6, dtype=torch.bool).tril()  # each token sees itself and earlier ones
+    mask[0] = False  # and the first token sees nothing
+    _, weights = exercise.self_attention(examples.inputs(), W_q, W_k, W_v, mask=mask)
+    expect_close(
+        weights[0],
+        torch.zeros(6),
+        "the weights of a query that may see nothing",
+        exercise_config.documents_atol,
+        hint="a fully masked row gets all-zero weights, not NaN",
+    )
+    expect_close(
+        weights.triu(1),
+        torch.zeros(6, 6),
+        "the weights where the mask is False",
+        exercise_config.documents_atol,
+        hint="mask is True where attending is allowed",
+    )
+    expect_close(
+        weights[1:].sum(dim=-1),
+        torch.ones(5),
+        "the row sums of the masked weights",
+        exercise_config.documents_atol,
+    )
+
+
+def test_no_forbidden_calls(exercise, exercise_config):
+    """Attention must be written out, not taken from torch.nn.functional."""
+    expect_no_forbidden_calls(exercise, exercise_config)

@@ -1,0 +1,42 @@
+"""Forbidden calls are found in source, however they are spelled."""
+
+import pytest
+
+from autograder.course.forbidden import find_forbidden
+
+SOFTMAX = ("torch.softmax", "torch.nn.functional.softmax", "torch.nn.Softmax")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch\ny = torch.softmax(x, -1)",
+        "import torch.nn.functional as F\ny = F.softmax(x, dim=-1)",
+        "y = x.softmax(-1)",
+        "from torch.nn.functional import softmax as sm\ny = sm(x)",
+        "import torch\nlayer = torch.nn.Softmax(dim=-1)",
+        "import torch\ny = getattr(torch, 'softmax')(x)",
+    ],
+)
+def test_softmax_in_any_spelling_is_found(source):
+    uses = find_forbidden(source, SOFTMAX)
+    assert uses and uses[0].line >= 1
+
+
+def test_own_function_of_the_same_name_is_allowed():
+    source = "def softmax(x):\n    return x.exp() / x.exp().sum()\n\ny = softmax(z)\n"
+    assert find_forbidden(source, SOFTMAX) == []
+
+
+def test_matmul_operator_and_its_location():
+    uses = find_forbidden("a = 1\nb = x @ y\nc @= d\n", ("@", "torch.matmul"))
+    assert [(u.name, u.line, u.column) for u in uses] == [("@", 2, 4), ("@", 3, 0)]
+    assert (
+        uses[0].describe("ex01.py")
+        == "ex01.py:2:5: uses the @ operator, which this exercise forbids"
+    )
+
+
+def test_syntax_errors_propagate():
+    with pytest.raises(SyntaxError):
+        find_forbidden("def (:", SOFTMAX)

@@ -1,0 +1,104 @@
+"""What a student sees from `pytest exercises`: the reference passes, stubs are "not attempted",
+mistakes get explained, and a scoreboard ends the run."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT, run_public_tests
+
+
+def _scoreboard(tmp_path, *args):
+    path = tmp_path / "board.json"
+    result = run_public_tests(f"--scoreboard-json={path}", *args)
+    return result, json.loads(path.read_text())
+
+
+def test_the_reference_passes_every_public_check(tmp_path, course):
+    result, board = _scoreboard(tmp_path, "--exercises-dir", ROOT / "solutions")
+    assert result.returncode == 0, result.stdout
+    assert [row["status"] for row in board["exercises"]] == ["done"] * 7
+    assert board["points"] == board["max_points"] == course.max_score
+    assert "failed" not in result.stdout.splitlines()[-1]
+
+
+def test_stubs_are_listed_as_not_attempted(tmp_path):
+    result, board = _scoreboard(tmp_path)
+    assert result.returncode == 1
+    assert [row["status"] for row in board["exercises"]] == ["not attempted"] * 7
+    assert all(row["passed"] == 0 and row["total"] >= 3 for row in board["exercises"])
+    summary = result.stdout.splitlines()[-1]
+    assert "not attempted" in summary and "passed" not in summary and "failed" not in summary
+    assert "Traceback" not in result.stdout and "NotImplementedError" not in result.stdout
+    assert "Hidden tests grade your submission" in result.stdout
+    for title in ("A numerically stable softmax", "One step of a recurrent network"):
+        assert title in result.stdout
+
+
+@pytest.fixture
+def submission(tmp_path):
+    """A copy of the reference solutions to break one exercise at a time."""
+    folder = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def _status(board, exercise_id):
+    return next(row for row in board["exercises"] if row["id"] == exercise_id)
+
+
+def test_a_mistake_is_explained_and_costs_only_its_exercise(tmp_path, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "import torch\n\ndef softmax(scores, dim=-1):\n    e = torch.exp(scores)\n"
+        "    return e / e.sum(dim=0, keepdim=True)\n"
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "failing"
+    assert all(row["status"] == "done" for row in board["exercises"] if row["id"] != "softmax")
+    assert "softmax([1000, 999, -1000]): the result contains NaN" in result.stdout
+    assert "hint: exp(1000) overflows: subtract the largest score first" in result.stdout
+    assert "expected: [0.13" in result.stdout  # the row test shows expected and actual values
+
+
+def test_forbidden_calls_fail_with_their_location(tmp_path, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "import torch\n\ndef softmax(scores, dim=-1):\n    return torch.softmax(scores, dim)\n"
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "failing"
+    assert "ex03_softmax.py:4:12: uses torch.softmax, which this exercise forbids" in result.stdout
+
+
+def test_a_module_that_does_not_parse_is_reported_by_line(tmp_path, submission):
+    (submission / "ex02_normalization.py").write_text(
+        "def normalize(scores, dim=-1):\n    return (\n"
+    )
+    (submission / "ex05_rnn_step.py").unlink()
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "normalization")["status"] == "failing"
+    assert "ex02_normalization.py does not parse" in result.stdout and "line 2" in result.stdout
+    assert f"{submission} has no ex05_rnn_step.py" in result.stdout
+    assert _status(board, "softmax")["status"] == "done"
+
+
+def test_import_time_errors_are_reported(tmp_path, submission):
+    (submission / "ex04_context_vectors.py").write_text("import torch\nx = 1 / 0\n")
+    result, _ = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert (
+        "importing ex04_context_vectors.py raised ZeroDivisionError: division by zero (line 2"
+        in result.stdout
+    )
+
+
+def test_the_checked_folders_conftest_is_never_loaded(tmp_path, submission):
+    (submission / "conftest.py").write_text("raise SystemExit('the submission conftest ran')\n")
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert result.returncode == 0 and "conftest ran" not in result.stdout + result.stderr
+    assert all(row["status"] == "done" for row in board["exercises"])
+
+
+def test_a_missing_folder_is_a_usage_error(tmp_path):
+    result = run_public_tests("--exercises-dir", tmp_path / "nowhere")
+    assert result.returncode == 4
+    assert "--exercises-dir" in result.stderr and "no such folder" in result.stderr
