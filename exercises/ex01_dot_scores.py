@@ -30,13 +30,9 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def attention_scores(query: Tensor, inputs: Tensor) -> Tensor:
     """The score of `query` against each row of `inputs`: (..., d), (..., n, d) -> (..., n)."""
-    raise NotImplementedError(
-        "Hint: give the query a length-1 sequence dimension so it broadcasts against all n inputs."
-    )
+    raise NotImplementedError("Hint: give the query a length-1 sequence dimension so it broadcasts against all n inputs.")
 
 
 def all_attention_scores(inputs: Tensor) -> Tensor:
     """Every token's score against every token, ω_ij = xⁱ · xʲ: (..., n, d) -> (..., n, n)."""
-    raise NotImplementedError(
-        "Hint: row i of the result is attention_scores(xⁱ, inputs); unsqueeze so both axes broadcast."
-    )
+    raise NotImplementedError("Hint: row i of the result is attention_scores(xⁱ, inputs); unsqueeze so both axes broadcast.")

@@ -23,6 +23,4 @@ from torch import Tensor
 
 def normalize(scores: Tensor, dim: int = -1) -> Tensor:
     """Divide `scores` by their sum along `dim`."""
-    raise NotImplementedError(
-        "Hint: keep the summed dimension (keepdim=True) so the division broadcasts."
-    )
+    raise NotImplementedError("Hint: keep the summed dimension (keepdim=True) so the division broadcasts.")

@@ -28,6 +28,4 @@ from torch import Tensor
 
 def softmax(scores: Tensor, dim: int = -1) -> Tensor:
     """Softmax of `scores` along `dim`, stable for large entries, 0 weight for -inf entries."""
-    raise NotImplementedError(
-        "Hint: subtract the maximum along dim before exp; a slice of only -inf must give zeros."
-    )
+    raise NotImplementedError("Hint: subtract the maximum along dim before exp; a slice of only -inf must give zeros.")

@@ -24,13 +24,9 @@ from torch import Tensor
 
 def context_vector(weights: Tensor, inputs: Tensor) -> Tensor:
     """The weighted sum of the rows of `inputs`: (..., n), (..., n, d) -> (..., d)."""
-    raise NotImplementedError(
-        "Hint: give each weight a trailing dimension so it scales a whole row, then sum over n."
-    )
+    raise NotImplementedError("Hint: give each weight a trailing dimension so it scales a whole row, then sum over n.")
 
 
 def simple_self_attention(inputs: Tensor) -> Tensor:
     """softmax(X Xᵀ) X with softmax along each row: (..., n, d) -> (..., n, d)."""
-    raise NotImplementedError(
-        "Hint: scores = X @ X.transpose(-2, -1), softmax along the last dim, then weights @ X."
-    )
+    raise NotImplementedError("Hint: scores = X @ X.transpose(-2, -1), softmax along the last dim, then weights @ X.")

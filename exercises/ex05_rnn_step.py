@@ -29,15 +29,11 @@ def rnn_step(
     x_t: Tensor, h_prev: Tensor, W_xh: Tensor, W_hh: Tensor, b_h: Tensor, W_hy: Tensor, b_y: Tensor
 ) -> tuple[Tensor, Tensor]:
     """One update of the hidden state and the output read from it: returns (h_t, y_t)."""
-    raise NotImplementedError(
-        "Hint: h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h), then y_t = h_t @ W_hy + b_y."
-    )
+    raise NotImplementedError("Hint: h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h), then y_t = h_t @ W_hy + b_y.")
 
 
 def rnn_forward(
     xs: Tensor, h0: Tensor, W_xh: Tensor, W_hh: Tensor, b_h: Tensor, W_hy: Tensor, b_y: Tensor
 ) -> tuple[Tensor, Tensor]:
     """Run `rnn_step` over xs[..., t, :] from h0: returns (hs, ys), time on dim -2."""
-    raise NotImplementedError(
-        "Hint: loop over t, feed each new state into the next step, then stack along dim -2."
-    )
+    raise NotImplementedError("Hint: loop over t, feed each new state into the next step, then stack along dim -2.")

@@ -25,15 +25,11 @@ from torch import Tensor
 
 def additive_scores(s: Tensor, H: Tensor, W1: Tensor, W2: Tensor, v: Tensor) -> Tensor:
     """score_i = tanh(s W1 + h_i W2) · v for every encoder state h_i: -> (..., N)."""
-    raise NotImplementedError(
-        "Hint: (s @ W1) needs a length-1 dimension to broadcast against the N rows of H @ W2."
-    )
+    raise NotImplementedError("Hint: (s @ W1) needs a length-1 dimension to broadcast against the N rows of H @ W2.")
 
 
 def bahdanau_attention(
     s: Tensor, H: Tensor, W1: Tensor, W2: Tensor, v: Tensor
 ) -> tuple[Tensor, Tensor]:
     """Softmax the additive scores over the encoder states and mix them: (context, weights)."""
-    raise NotImplementedError(
-        "Hint: weights = softmax over the last dim; context = weighted sum of the rows of H."
-    )
+    raise NotImplementedError("Hint: weights = softmax over the last dim; context = weighted sum of the rows of H.")

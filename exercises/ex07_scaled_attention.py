@@ -38,15 +38,11 @@ def scaled_dot_product_attention(
     Q: Tensor, K: Tensor, V: Tensor, mask: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """softmax(Q Kᵀ / √d_k) V, with masked scores set to -inf: returns (context, weights)."""
-    raise NotImplementedError(
-        "Hint: d_k = K.shape[-1]; mask with masked_fill(~mask, -inf) before softmax."
-    )
+    raise NotImplementedError("Hint: d_k = K.shape[-1]; mask with masked_fill(~mask, -inf) before softmax.")
 
 
 def self_attention(
     X: Tensor, W_q: Tensor, W_k: Tensor, W_v: Tensor, mask: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """Project X to queries, keys and values, then attend: returns (context, weights)."""
-    raise NotImplementedError(
-        "Hint: Q = X @ W_q, K = X @ W_k, V = X @ W_v, then scaled_dot_product_attention."
-    )
+    raise NotImplementedError("Hint: Q = X @ W_q, K = X @ W_k, V = X @ W_v, then scaled_dot_product_attention.")

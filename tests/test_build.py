@@ -33,8 +33,8 @@ class C:
 def test_regions_become_raises_with_their_hint():
     stub = make_stub(SOLUTION)
     assert "x + x" not in stub and "return 1" not in stub
-    assert "    raise NotImplementedError('Hint: add x to itself.')" in stub
-    assert "        raise NotImplementedError('Hint: return one.')" in stub
+    assert '    raise NotImplementedError("Hint: add x to itself.")' in stub
+    assert '        raise NotImplementedError("Hint: return one.")' in stub
     assert '"""Double x."""' in stub
     ast.parse(stub)
 

@@ -8,6 +8,7 @@ without a hint teaches nothing.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
     position = 0
     for region in find_regions(source, filename):
         out.extend(lines[position : region.begin])
-        out.append(f"{region.indent}raise NotImplementedError({region.hint!r})")
+        hint = json.dumps(region.hint, ensure_ascii=False)  # a double-quoted Python literal
+        out.append(f"{region.indent}raise NotImplementedError({hint})")
         position = region.end + 1
     out.extend(lines[position:])
     return "\n".join(out) + "\n"
