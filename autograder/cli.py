@@ -10,6 +10,10 @@ from pathlib import Path
 from autograder.build.exercises import check_exercises, write_exercises
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
+from autograder.grading.grader import Grader
+from autograder.reports import FORMATS
+from autograder.reports.model import atomic_write_text
+from autograder.sandbox.pool import SandboxError
 
 
 class CommandError(Exception):
@@ -30,6 +34,33 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    formats = args.format or ["markdown"]
+    outs = args.out or ["-"] * len(formats)
+    if len(outs) != len(formats):
+        raise CommandError(
+            f"{len(formats)} --format but {len(outs)} --out: give one --out per --format, in order"
+        )
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise CommandError(f"unknown --format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    return list(zip(formats, outs, strict=True))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    course = load_course(args.course)
+    outputs = _outputs(args)
+    with Grader(course, strict=args.strict) as grader:
+        report = grader.grade(args.submission, student=args.student)
+    for name, out in outputs:
+        text = FORMATS[name](report)
+        if out == "-":
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        else:
+            atomic_write_text(Path(out), text)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     parser.add_argument(
@@ -39,6 +70,24 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="generate exercises/ from solutions/")
     build.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     build.set_defaults(run=_build)
+    grade = commands.add_parser("grade", help="grade one submission with the hidden suites")
+    grade.add_argument(
+        "submission", type=Path, help="a folder like exercises/, a .py file or a notebook"
+    )
+    grade.add_argument(
+        "--format", action="append", metavar="FORMAT", help=f"one of {', '.join(FORMATS)}"
+    )
+    grade.add_argument(
+        "--out",
+        action="append",
+        metavar="PATH",
+        help="where the matching --format goes (- for stdout)",
+    )
+    grade.add_argument("--student", default=None, help="the student's name, for the report")
+    grade.add_argument(
+        "--strict", action="store_true", help="refuse to grade without full sandboxing"
+    )
+    grade.set_defaults(run=_grade)
     return parser
 
 
@@ -47,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (ConfigError, SolutionMarkupError, CommandError, FileNotFoundError) as error:
+    except (
+        ConfigError,
+        SolutionMarkupError,
+        CommandError,
+        FileNotFoundError,
+        SandboxError,
+    ) as error:
         print(f"autograder {args.command}: {error}", file=sys.stderr)
         return 2

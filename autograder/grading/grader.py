@@ -1,0 +1,151 @@
+"""Grade one submission: hidden suites in this (trusted) process, student code in workers.
+
+`Grader` holds what outlives one submission, the reference solutions and the fork server, so a
+batch pays for them once. `grade()` never raises on bad input: whatever it cannot grade becomes
+a message inside a normal report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+from autograder.course.config import Course, Exercise
+from autograder.grading.remote import RemoteModule
+from autograder.grading.session import GradingSession, TestOutcome, run_suites
+from autograder.grading.student import InProcessModule, ModuleProxy
+from autograder.grading.submission import load_submission, materialise
+from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
+from autograder.sandbox.pool import ForkServer
+
+HIDDEN = "after_published"
+
+
+def load_reference(course: Course, exercise: Exercise) -> ModuleType:
+    """Import one reference solution, in this trusted process, under a private name."""
+    path = course.solutions_dir / exercise.filename
+    spec = importlib.util.spec_from_file_location(f"_reference_{exercise.module}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"{path}: the reference solution of {exercise.id!r} is missing")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _points(exercise: Exercise, outcomes: list[TestOutcome]) -> list[float]:
+    """Each test's points: its `test_points` weight in course.toml (default 1), as shares."""
+    weights = [exercise.test_points.get(o.name.split("[")[0], 1.0) for o in outcomes]
+    total = sum(weights)
+    return [exercise.points * w / total for w in weights]
+
+
+def exercise_result(
+    exercise: Exercise, outcomes: list[TestOutcome], submitted: bool, output: str, message: str = ""
+) -> ExerciseResult:
+    """Score one exercise from its tests' outcomes."""
+    if not submitted:
+        return ExerciseResult(
+            id=exercise.id,
+            title=exercise.title,
+            score=0.0,
+            max_score=exercise.points,
+            status="not_submitted",
+            message=message or f"{exercise.filename} was not submitted",
+        )
+    tests = tuple(
+        TestResult(
+            name=o.name,
+            score=points if o.status == "passed" else 0.0,
+            max_score=points,
+            status=o.status,
+            message=o.message,
+            visibility=HIDDEN,
+        )
+        for o, points in zip(outcomes, _points(exercise, outcomes), strict=True)
+    )
+    if outcomes and all(o.not_attempted for o in outcomes):
+        status = "not_attempted"
+    elif tests and all(t.status in ("error", "timeout") for t in tests):
+        status = "error"
+    else:
+        status = status_from_tests(tests) if tests else "error"
+    return ExerciseResult(
+        id=exercise.id,
+        title=exercise.title,
+        score=sum(t.score for t in tests),
+        max_score=exercise.points,
+        status=status,
+        message=message,
+        output=output,
+        tests=tests,
+    )
+
+
+class Grader:
+    """Grades submissions of one course; use as a context manager."""
+
+    def __init__(self, course: Course, *, strict: bool = False) -> None:
+        self.course = course
+        self.strict = strict
+        self.references: dict[str, ModuleProxy] = {
+            e.id: InProcessModule(load_reference(course, e)) for e in course.exercises
+        }
+        self._server: ForkServer | None = None
+
+    def __enter__(self) -> Grader:
+        self._server = ForkServer()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def grade(self, path: Path, student: str | None = None) -> Report:
+        """Grade the submission at `path` (a folder, a module or a notebook)."""
+        assert self._server is not None, "use Grader as a context manager"
+        started = time.monotonic()
+        submission = load_submission(path, self.course)
+        workspace = Path(tempfile.mkdtemp(prefix="autograder-"))
+        try:
+            paths = materialise(submission, workspace)
+            proxies: dict[str, RemoteModule] = {}
+
+            def student_module(exercise: Exercise) -> ModuleProxy:
+                if exercise.id not in proxies:
+                    proxies[exercise.id] = RemoteModule(
+                        self._server, exercise, paths[exercise.module], workspace
+                    )
+                return proxies[exercise.id]
+
+            submitted = [e.id for e in self.course.exercises if e.module in paths]
+            session = GradingSession(
+                self.course, self.references, student_module, submission.sources
+            )
+            outcomes = run_suites(session, submitted) if submitted else []
+            for proxy in proxies.values():
+                proxy.close()
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
+        exercises = {}
+        for exercise in self.course.exercises:
+            mine = [o for o in outcomes if o.exercise == exercise.id]
+            output = "".join(proxies[exercise.id].output) if exercise.id in proxies else ""
+            exercises[exercise.id] = exercise_result(
+                exercise, mine, exercise.module in paths, output
+            )
+        return Report(
+            score=sum(e.score for e in exercises.values()),
+            max_score=self.course.max_score,
+            gradable=bool(submission.sources),
+            errors=tuple(submission.errors),
+            warnings=(),
+            submission=str(path),
+            student=student,
+            duration_s=time.monotonic() - started,
+            exercises=exercises,
+        )

@@ -1,0 +1,179 @@
+"""`RemoteModule`: the `student` the suites call, backed by a sandboxed worker.
+
+Each call is sent as plain data and the answer decoded here, against the wire's limits, into
+values this process builds itself. Whatever goes wrong in the worker becomes one of the
+`grading.errors` exceptions, so the test at hand fails with a clear message and grading goes on;
+a worker that died is replaced by a fresh one at the next call.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from autograder.course.config import Exercise
+from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
+from autograder.grading.student import ModuleProxy
+from autograder.sandbox import wire
+from autograder.sandbox.calls import CallResult
+from autograder.sandbox.pool import ForkServer, Worker
+from autograder.sandbox.worker import WorkerSpec
+
+IMPORT_TIMEOUT_S = 30.0
+_EXPECTED_KEYS = {"ok": {"status", "value", "grads", "args_after"}}
+
+
+class ImportFailed(StudentRaised):
+    """The module could not be imported: every call of the exercise fails with this message."""
+
+
+class RemoteModule(ModuleProxy):
+    """One exercise module of one submission, imported in a worker."""
+
+    def __init__(
+        self, server: ForkServer, exercise: Exercise, path: Path, scratch_root: Path
+    ) -> None:
+        self.server, self.exercise, self.path, self.scratch_root = (
+            server,
+            exercise,
+            path,
+            scratch_root,
+        )
+        self._worker: Worker | None = None
+        self._import_error: ImportFailed | None = None
+        self.output: list[str] = []
+
+    def _start(self) -> Worker:
+        scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
+        scratch.mkdir(mode=0o700)
+        spec = WorkerSpec(
+            module=self.exercise.module,
+            path=str(self.path),
+            scratch=str(scratch),
+            memory_limit_mb=self.exercise.memory_limit_mb,
+            cpu_limit_s=int(self.exercise.time_limit_s * 6) + 30,
+        )
+        worker = self.server.spawn(spec)
+        try:
+            hello = self._receive(
+                worker, time.monotonic() + IMPORT_TIMEOUT_S, "importing the module"
+            )
+        except WorkerFailed:
+            self._retire(worker)
+            raise
+        if hello.get("status") == "ready":
+            return worker
+        self._retire(worker)
+        if hello.get("status") == "syntax_error":
+            where = f"line {hello.get('line')}, column {hello.get('column')}"
+            message = f"{self.exercise.filename} does not parse ({where}): {hello.get('message')}"
+        else:
+            where = f" ({hello.get('where')})" if hello.get("where") else ""
+            raised = f"{hello.get('type')}{where}: {hello.get('message')}"
+            message = f"importing {self.exercise.filename} raised {raised}"
+        raise ImportFailed("import", "ImportError", message)
+
+    def _retire(self, worker: Worker, exited: bool = False) -> str:
+        how = worker.stop(exited)
+        if worker.output:
+            self.output.append(worker.output)
+        if self._worker is worker:
+            self._worker = None
+        return how
+
+    def _receive(self, worker: Worker, deadline: float, doing: str) -> dict[str, Any]:
+        try:
+            message = wire.decode(worker.receive(wire.DEFAULT_LIMITS.max_bytes, deadline))
+        except wire.FrameTimeout:
+            how = self._retire(worker)
+            raise WorkerTimeout(
+                f"{doing} did not finish in time (limit {self.exercise.time_limit_s:g} s); "
+                f"the worker {how}"
+            ) from None
+        except wire.FrameEOF:
+            how = self._retire(worker, exited=True)
+            raise WorkerFailed(
+                f"the worker {how} while {doing} (did the code call exit()?)"
+            ) from None
+        except wire.WireError as error:
+            self._retire(worker)
+            raise WorkerFailed(
+                f"the worker sent an unreadable answer while {doing}: {error}"
+            ) from None
+        if not isinstance(message, dict) or not isinstance(message.get("status"), str):
+            self._retire(worker)
+            raise WorkerFailed(f"the worker sent a malformed answer while {doing}")
+        return message
+
+    def call(
+        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+    ) -> CallResult:
+        if self._import_error is not None:
+            raise self._import_error
+        if self._worker is None:
+            try:
+                self._worker = self._start()
+            except ImportFailed as error:
+                self._import_error = error
+                raise
+        worker = self._worker
+        doing = f"calling {function}"
+        deadline = time.monotonic() + self.exercise.time_limit_s
+        request = {
+            "function": function,
+            "args": list(args),
+            "kwargs": kwargs,
+            "projections": projections,
+        }
+        try:
+            worker.send(wire.encode(request), deadline)
+        except wire.WireError:
+            how = self._retire(worker)
+            raise WorkerFailed(f"the worker {how} before {doing}") from None
+        answer = self._receive(worker, deadline, doing)
+        return self._result(function, answer, len(args))
+
+    def _result(self, function: str, answer: dict[str, Any], n_args: int) -> CallResult:
+        status = answer["status"]
+        if status == "raised":
+            if answer.get("not_implemented") is True:
+                raise NotAttempted(function, str(answer.get("message", "")))
+            raise StudentRaised(
+                function,
+                str(answer.get("type", "?"))[:100],
+                str(answer.get("message", ""))[:1000],
+                str(answer.get("where", ""))[:100],
+            )
+        if status == "missing":
+            raise StudentRaised(
+                function,
+                "AttributeError",
+                f"{self.exercise.filename} defines no function {function}",
+            )
+        if status == "unsendable":
+            raise StudentRaised(
+                function,
+                "TypeError",
+                f"returned a value that cannot be checked: {answer.get('message')}",
+            )
+        if status != "ok" or set(answer) != _EXPECTED_KEYS["ok"]:
+            raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
+        grads, after = answer["grads"], answer["args_after"]
+        if (
+            not isinstance(grads, tuple | list)
+            or not isinstance(after, tuple | list)
+            or len(after) != n_args
+        ):
+            raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
+        if grads and (
+            len(grads) != n_args or not all(g is None or isinstance(g, Tensor) for g in grads)
+        ):
+            raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
+        return CallResult(answer["value"], tuple(grads), tuple(after))
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._retire(self._worker)

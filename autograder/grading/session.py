@@ -1,0 +1,131 @@
+"""Run the hidden suites for one submission inside pytest, and collect each test's outcome.
+
+`GradingSession` is a pytest plugin object: it gives the suites their fixtures (`student`,
+`reference`, `exercise_config`, `submission_source`) and records how every test ended. A suite
+module `autograder/suites/test_<exercise id>.py` grades the exercise with that id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.course.config import Course, Exercise
+from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
+from autograder.grading.student import ModuleProxy
+
+SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """How one hidden test ended: status is passed, failed, error or timeout."""
+
+    exercise: str
+    name: str
+    status: str
+    message: str
+    not_attempted: bool = False
+    __test__ = False
+
+
+def exercise_of(path: Path) -> str:
+    """The exercise a suite module grades: `test_softmax.py` -> `softmax`."""
+    return path.stem.removeprefix("test_")
+
+
+def _describe_failure(error: BaseException, longrepr: str) -> tuple[str, str, bool]:
+    if isinstance(error, WorkerTimeout):
+        return "timeout", str(error), False
+    if isinstance(error, WorkerFailed):
+        return "error", str(error), False
+    if isinstance(error, NotAttempted):
+        return "failed", str(error), True
+    if isinstance(error, StudentRaised | AssertionError):
+        return "failed", str(error).split("\nassert ")[0], False
+    if isinstance(error, pytest.fail.Exception):
+        return "failed", str(error), False
+    # Anything else is a fault of the suite itself, not of the student: say so plainly.
+    return "error", f"the grader's test broke ({type(error).__name__}); please report it", False
+
+
+class GradingSession:
+    """Fixtures for the hidden suites, and the outcomes they produced."""
+
+    def __init__(
+        self,
+        course: Course,
+        references: dict[str, ModuleProxy],
+        students: Callable[[Exercise], ModuleProxy],
+        sources: dict[str, str | None],
+    ) -> None:
+        self.course = course
+        self.references = references
+        self.students = students
+        self.sources = sources
+        self.outcomes: list[TestOutcome] = []
+
+    def _exercise(self, request: pytest.FixtureRequest) -> Exercise:
+        return self.course.exercise(exercise_of(request.path))
+
+    @pytest.fixture
+    def exercise_config(self, request: pytest.FixtureRequest) -> Exercise:
+        return self._exercise(request)
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> ModuleProxy:
+        return self.students(self._exercise(request))
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> ModuleProxy:
+        return self.references[self._exercise(request).id]
+
+    @pytest.fixture
+    def submission_source(self, request: pytest.FixtureRequest) -> str | None:
+        return self.sources.get(self._exercise(request).module)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+        report = yield
+        if report.when == "call" or (report.failed and report.when == "setup"):
+            if report.passed:
+                status, message, not_attempted = "passed", "", False
+            else:
+                error = call.excinfo.value if call.excinfo else RuntimeError("unknown failure")
+                status, message, not_attempted = _describe_failure(error, str(report.longrepr))
+            self.outcomes.append(
+                TestOutcome(exercise_of(item.path), item.name, status, message, not_attempted)
+            )
+        return report
+
+
+def run_suites(session: GradingSession, exercises: list[str] | None = None) -> list[TestOutcome]:
+    """Run the hidden suites (all, or those of `exercises`) and return every test's outcome."""
+    paths = [
+        str(SUITES_DIR / f"test_{e.id}.py")
+        for e in session.course.exercises
+        if (exercises is None or e.id in exercises) and (SUITES_DIR / f"test_{e.id}.py").is_file()
+    ]
+    args = [
+        *paths,
+        "-p",
+        "no:terminal",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:hypothesispytest",
+        "-p",
+        "no:attention_course",
+        "--rootdir",
+        str(SUITES_DIR),
+        "-c",
+        str(SUITES_DIR / "pytest.ini"),
+        "-s",
+        "-W",
+        "ignore",
+    ]
+    pytest.main(args, plugins=[session])
+    return session.outcomes

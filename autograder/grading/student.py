@@ -1,0 +1,53 @@
+"""The `student` and `reference` objects the hidden suites call: `student.softmax(x)`.
+
+Both answer the same two ways: attribute calls return the value, `.call(...)` returns a full
+`CallResult` (value, gradients, inputs after the call). The student's calls go to a worker
+process (`autograder.sandbox`); `InProcessModule` runs a trusted module, the reference, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from torch import Tensor
+
+from autograder.grading.errors import NotAttempted, StudentRaised
+from autograder.sandbox.calls import CallResult, execute_call
+
+
+class ModuleProxy:
+    """Calls functions of one exercise module by name."""
+
+    def call(
+        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+    ) -> CallResult:
+        raise NotImplementedError
+
+    def __getattr__(self, function: str) -> Callable[..., Any]:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs).value
+
+
+class InProcessModule(ModuleProxy):
+    """A trusted module run in this process: the reference, or a project test's fixture."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+
+    def call(
+        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+    ) -> CallResult:
+        target = getattr(self.module, function, None)
+        if not callable(target):
+            raise StudentRaised(
+                function, "AttributeError", f"the module has no function {function}"
+            )
+        try:
+            return execute_call(target, args, kwargs, projections)
+        except NotImplementedError as error:
+            raise NotAttempted(function, str(error)) from None
+        except Exception as error:
+            raise StudentRaised(function, type(error).__name__, str(error)) from None

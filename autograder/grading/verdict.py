@@ -1,0 +1,147 @@
+"""The trusted side's verdict on what a student's function returned.
+
+Everything here runs in the grading process on tensors it built itself from a worker's bytes.
+Checks are exact about type, dtype and shape, treat any NaN the reference does not produce as
+wrong, and never put expected values in a message: a failure names the property that failed
+("wrong values on a batched input of shape (2, 5, 4)"), so hidden tests stay hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+import torch
+from torch import Tensor
+
+from autograder.course.config import Exercise, Tolerance
+from autograder.course.forbidden import find_forbidden
+from autograder.grading.student import ModuleProxy
+from autograder.sandbox.calls import output_tensors
+from autograder.sandbox.wire import Opaque
+
+
+def fail(message: str) -> None:
+    """Fail the current hidden test with a message for the student (no traceback)."""
+    pytest.fail(message, pytrace=False)
+
+
+def _type_name(value: Any) -> str:
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
+def tolerance_for(exercise: Exercise, dtype: torch.dtype) -> Tolerance:
+    """The exercise's tolerance for results of this dtype (float32 rules for anything else)."""
+    return exercise.tolerance["float64" if dtype == torch.float64 else "float32"]
+
+
+def same_tensor(actual: Any, expected: Tensor, tolerance: Tolerance, what: str) -> None:
+    """`actual` must be a tensor like `expected`: same dtype and shape, values within tolerance."""
+    if not isinstance(actual, Tensor):
+        fail(f"{what}: returned {_type_name(actual)}, expected a torch.Tensor")
+    if actual.dtype != expected.dtype:
+        fail(
+            f"{what}: returned dtype {actual.dtype}, expected {expected.dtype} (the input's dtype)"
+        )
+    if actual.shape != expected.shape:
+        fail(f"{what}: returned shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
+    unexpected_nan = torch.isnan(actual) & ~torch.isnan(expected)
+    if unexpected_nan.any():
+        fail(f"{what}: the result contains NaN where a number belongs")
+    if not torch.allclose(
+        actual, expected, atol=tolerance.atol, rtol=tolerance.rtol, equal_nan=True
+    ):
+        fail(f"{what}: wrong values")
+
+
+def same_result(actual: Any, expected: Any, tolerance: Tolerance, what: str) -> None:
+    """Compare results that may be tuples of tensors, such as (context, weights)."""
+    if isinstance(expected, Tensor):
+        same_tensor(actual, expected, tolerance, what)
+        return
+    if not isinstance(actual, tuple | list) or len(actual) != len(expected):
+        fail(f"{what}: returned {_type_name(actual)}, expected a tuple of {len(expected)} tensors")
+    for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        same_result(a, e, tolerance, f"{what}, item {index} of the returned tuple")
+
+
+def agrees(
+    student: ModuleProxy,
+    reference: ModuleProxy,
+    exercise: Exercise,
+    function: str,
+    *args: Any,
+    what: str,
+    **kwargs: Any,
+) -> Any:
+    """Call `function` on both sides with the same inputs and compare; returns the reference's."""
+    expected = reference.call(function, *args, **kwargs).value
+    dtype = next(output_tensors(expected)).dtype
+    same_result(
+        student.call(function, *args, **kwargs).value,
+        expected,
+        tolerance_for(exercise, dtype),
+        what,
+    )
+    return expected
+
+
+def gradients_agree(
+    student: ModuleProxy,
+    reference: ModuleProxy,
+    exercise: Exercise,
+    function: str,
+    args: Sequence[Any],
+    *,
+    seed: int,
+    what: str,
+    **kwargs: Any,
+) -> None:
+    """Gradients of a fixed random projection of the output match the reference's, per input."""
+    outputs = list(output_tensors(reference.call(function, *args, **kwargs).value))
+    generator = torch.Generator().manual_seed(seed)
+    projections = [torch.randn(o.shape, generator=generator, dtype=o.dtype) for o in outputs]
+    expected = reference.call(function, *args, projections=projections, **kwargs).grads
+    actual = student.call(function, *args, projections=projections, **kwargs).grads
+    for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        if e is None:
+            continue
+        name = f"{what}: the gradient with respect to argument {index + 1}"
+        if a is None:
+            fail(
+                f"{name} is missing: the result is not connected to this input (detach or no_grad?)"
+            )
+        same_tensor(a, e, tolerance_for(exercise, e.dtype), name)
+
+
+def inputs_unchanged(
+    student: ModuleProxy, function: str, *args: Any, what: str, **kwargs: Any
+) -> None:
+    """The function must leave every positional input as it found it."""
+    after = student.call(function, *args, **kwargs).args_after
+    for index, (before, later) in enumerate(zip(args, after, strict=True)):
+        if isinstance(before, Tensor) and not (
+            isinstance(later, Tensor) and later.shape == before.shape and torch.equal(later, before)
+        ):
+            fail(
+                f"{what}: argument {index + 1} was modified in place; compute a new tensor instead"
+            )
+
+
+def documents_tolerance(exercise: Exercise) -> Tolerance:
+    """For the values the course documents print with four decimals."""
+    return Tolerance(atol=exercise.documents_atol, rtol=0.0)
+
+
+def no_forbidden_calls(source: str | None, exercise: Exercise) -> None:
+    """The submitted module must not use the calls course.toml forbids for this exercise."""
+    if source is None:
+        fail(f"{exercise.filename} was not submitted")
+    try:
+        uses = find_forbidden(source, exercise.forbidden)
+    except SyntaxError as error:
+        fail(f"{exercise.filename} does not parse (line {error.lineno}): {error.msg}")
+    if uses:
+        found = "; ".join(use.describe(exercise.filename) for use in uses[:5])
+        fail(f"this exercise asks you to build the operation yourself: {found}")

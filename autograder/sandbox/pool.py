@@ -1,0 +1,165 @@
+"""The trusted side of the sandbox: start the fork server, get workers from it, stop them.
+
+`ForkServer` owns the server process. `Worker` is one forked worker: its call channel (a unix
+socket), a thread draining its output into a capped buffer (so a chatty worker never blocks on a
+full pipe), and its process group, killed whole when the worker is done with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox import wire
+from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES
+from autograder.sandbox.worker import WorkerSpec
+
+MAX_OUTPUT_BYTES = 64 * 1024
+SERVER_START_TIMEOUT_S = 120.0
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the student's code): the grader cannot go on."""
+
+
+class ForkServer:
+    """A running fork server; use as a context manager."""
+
+    def __init__(self) -> None:
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            **dict.fromkeys(THREAD_VARIABLES, "1"),
+        }
+        self._lock = threading.Lock()
+        package_parent = str(Path(__file__).resolve().parents[2])
+        launch = (
+            f"import sys; sys.path.insert(0, {package_parent!r}); "
+            f"from autograder.sandbox.server import main; main({theirs.fileno()})"
+        )
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", launch],
+            stdin=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            env=environment,
+            cwd=tempfile.gettempdir(),
+        )
+        theirs.close()
+        self._control.settimeout(SERVER_START_TIMEOUT_S)
+        if self._receive().get("ready") is not True:
+            raise SandboxError("the fork server did not start")
+        self._control.settimeout(30.0)
+
+    def _receive(self) -> dict[str, Any]:
+        try:
+            message = self._control.recv(MAX_MESSAGE)
+        except (TimeoutError, OSError) as error:
+            raise SandboxError(f"the fork server stopped answering ({error})") from None
+        if not message:
+            raise SandboxError(f"the fork server exited (status {self._process.poll()})")
+        return json.loads(message)
+
+    def spawn(self, spec: WorkerSpec) -> Worker:
+        """Fork a worker that imports `spec.path` and waits for calls."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        read_end, write_end = os.pipe()
+        try:
+            with self._lock:
+                request = json.dumps({"op": "spawn", "spec": asdict(spec)}).encode()
+                socket.send_fds(self._control, [request], [theirs.fileno(), write_end])
+                pid = int(self._receive()["pid"])
+        finally:
+            theirs.close()
+            os.close(write_end)
+        return Worker(self, pid, ours, read_end)
+
+    def reap(self, pid: int) -> int | None:
+        """The worker's wait status once it has exited, or None while it still runs."""
+        with self._lock:
+            self._control.send(json.dumps({"op": "reap", "pid": pid}).encode())
+            reply = self._receive()
+        return None if reply.get("alive") else int(reply["status"])
+
+    def close(self) -> None:
+        self._control.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def describe_exit(status: int | None) -> str:
+    """A wait status in words, for a student."""
+    if status is None or status < 0:
+        return "stopped"
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        name = (
+            signal.Signals(number).name if number in signal.Signals.__members__.values() else number
+        )
+        return f"was killed by signal {name}"
+    return f"exited with status {os.WEXITSTATUS(status)}"
+
+
+class Worker:
+    """One forked worker process and its channel."""
+
+    def __init__(self, server: ForkServer, pid: int, channel: socket.socket, output: int) -> None:
+        self.server, self.pid, self.channel = server, pid, channel
+        self._output_fd = output
+        self._output = bytearray()
+        self.output_truncated = False
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+        self.status: int | None = None
+
+    def _drain_output(self) -> None:
+        while chunk := os.read(self._output_fd, 65536):
+            room = MAX_OUTPUT_BYTES - len(self._output)
+            self._output += chunk[: max(room, 0)]
+            self.output_truncated |= len(chunk) > room
+        os.close(self._output_fd)
+
+    @property
+    def output(self) -> str:
+        text = self._output.decode("utf-8", errors="replace")
+        return text + ("\n[output truncated]" if self.output_truncated else "")
+
+    def send(self, payload: bytes, deadline: float) -> None:
+        wire.write_frame(self.channel.fileno(), payload, deadline)
+
+    def receive(self, max_bytes: int, deadline: float) -> bytes:
+        return wire.read_frame(self.channel.fileno(), max_bytes, deadline)
+
+    def stop(self, exited: bool = False) -> str:
+        """Reap the worker (killing its process group first unless it `exited` on its own)."""
+        if self.status is None:
+            self.channel.close()
+            status = self.server.reap(self.pid) if exited else None
+            if status is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.pid, signal.SIGKILL)
+                while (status := self.server.reap(self.pid)) is None:
+                    time.sleep(0.001)
+            self.status = status
+            self._drain.join(timeout=1.0)
+        return describe_exit(self.status)

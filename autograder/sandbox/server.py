@@ -1,0 +1,98 @@
+"""The fork server: a clean process with torch imported, which forks one worker per request.
+
+Started by the trusted process (`ForkServer`) with a control socket and single-threaded math
+libraries. It holds no reference code, hidden test or expected
+value: only torch, numpy and the worker's code. Forking from it makes a worker ready in
+milliseconds instead of the seconds an interpreter needs to import torch.
+
+Control protocol: one JSON message per SOCK_SEQPACKET packet. `{"op": "spawn", "spec": {...}}`
+with the worker's channel and output fds attached (SCM_RIGHTS) -> `{"pid": N}`;
+`{"op": "reap", "pid": N}` -> `{"status": S}` (a wait status) or `{"alive": true}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import time
+
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def _warm_up() -> None:
+    import numpy  # noqa: F401  (imported once here, shared copy-on-write by every worker)
+    import torch
+
+    torch.set_num_threads(1)
+    torch.ones(2, 2, requires_grad=True).softmax(-1).sum().backward()  # load lazy kernels once
+
+
+MAX_MESSAGE = 65536
+
+
+def _reply(control: socket.socket, message: dict) -> None:
+    control.send(json.dumps(message).encode())
+
+
+def _spawn(
+    control: socket.socket, request: dict, fds: list[int], scratches: dict[int, str]
+) -> None:
+    from autograder.sandbox.worker import WorkerSpec, run
+
+    spec = WorkerSpec.from_dict(request["spec"])
+    channel, output = fds
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        run(spec, channel, output)
+    os.close(channel)
+    os.close(output)
+    scratches[pid] = spec.scratch
+    _reply(control, {"pid": pid})
+
+
+def _reap(control: socket.socket, pid: int, scratches: dict[int, str]) -> None:
+    deadline = time.monotonic() + 0.5
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, -1
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.002)
+    if not done:
+        _reply(control, {"alive": True})
+        return
+    shutil.rmtree(scratches.pop(pid, ""), ignore_errors=True)
+    _reply(control, {"status": status})
+
+
+def main(control_fd: int) -> None:
+    """Serve spawn and reap requests on `control_fd` until the trusted process closes it."""
+    if any(os.environ.get(name) != "1" for name in THREAD_VARIABLES):
+        sys.exit("autograder.sandbox.server: math libraries must be single-threaded")
+    _warm_up()
+    control = socket.socket(fileno=control_fd)
+    scratches: dict[int, str] = {}
+    _reply(control, {"ready": True})
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 2)
+        except OSError:
+            return
+        if not message:
+            return  # the trusted process closed the control socket
+        request = json.loads(message)
+        if request["op"] == "spawn":
+            _spawn(control, request, fds, scratches)
+        elif request["op"] == "reap":
+            _reap(control, int(request["pid"]), scratches)

@@ -1,0 +1,170 @@
+"""The worker: one forked process that imports one student module and answers calls on fd 3.
+
+It runs untrusted code, so it is given nothing it could abuse: a fresh session, only its channel
+and output pipe open, stdin from /dev/null, an empty scratch directory as cwd, a minimal
+environment and resource limits, all set before the first byte of student code runs. What it
+sends back is data (see `wire`); the trusted side decides what it means.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from autograder.sandbox import wire
+from autograder.sandbox.calls import execute_call
+
+CHANNEL_FD = 3
+MAX_REQUEST_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What to import, and within which limits (sent by the trusted side as JSON)."""
+
+    module: str
+    path: str
+    scratch: str
+    memory_limit_mb: int
+    cpu_limit_s: int
+    max_file_mb: int = 16
+    max_open_files: int = 64
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:
+        return cls(**data)
+
+
+def _limit(kind: int, value: int) -> None:
+    resource.setrlimit(kind, (value, value))
+
+
+def _vm_size_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def confine(spec: WorkerSpec, channel: int, output: int) -> None:
+    """Set up the process before any student code: fds, session, cwd, environment, rlimits."""
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    if channel != CHANNEL_FD:
+        os.dup2(channel, CHANNEL_FD)
+    os.closerange(CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    os.set_inheritable(CHANNEL_FD, False)
+    os.chdir(spec.scratch)
+    os.environ.clear()
+    os.environ.update(
+        {
+            "PATH": "/usr/bin:/bin",
+            "HOME": spec.scratch,
+            "TMPDIR": spec.scratch,
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0",
+        }
+    )
+    # torch has mapped much address space already: allow that plus the exercise's budget.
+    _limit(resource.RLIMIT_AS, _vm_size_bytes() + spec.memory_limit_mb * 2**20)
+    _limit(resource.RLIMIT_CPU, spec.cpu_limit_s)
+    _limit(resource.RLIMIT_FSIZE, spec.max_file_mb * 2**20)
+    _limit(resource.RLIMIT_NOFILE, spec.max_open_files)
+    _limit(resource.RLIMIT_CORE, 0)
+    sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+
+
+def _where(error: BaseException, path: str) -> str:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
+    return f"line {frames[-1].lineno}" if frames else ""
+
+
+def _import(spec: WorkerSpec) -> ModuleType:
+    loader_spec = importlib.util.spec_from_file_location(spec.module, spec.path)
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[spec.module] = module
+    loader_spec.loader.exec_module(module)
+    return module
+
+
+def _failure(error: BaseException, path: str) -> dict[str, Any]:
+    return {
+        "status": "raised",
+        "type": type(error).__name__,
+        "message": str(error)[:2000],
+        "where": _where(error, path),
+        "not_implemented": isinstance(error, NotImplementedError),
+    }
+
+
+def _answer(module: ModuleType, request: dict[str, Any], path: str) -> dict[str, Any]:
+    function = getattr(module, request["function"], None)
+    if not callable(function):
+        return {
+            "status": "missing",
+            "message": f"the module defines no function {request['function']}",
+        }
+    try:
+        result = execute_call(function, request["args"], request["kwargs"], request["projections"])
+    except BaseException as error:  # SystemExit and KeyboardInterrupt too: report, keep serving
+        return _failure(error, path)
+    return {
+        "status": "ok",
+        "value": result.value,
+        "grads": result.grads,
+        "args_after": result.args_after,
+    }
+
+
+def _send(message: dict[str, Any]) -> None:
+    try:
+        payload = wire.encode(message)
+    except (wire.WireError, RecursionError) as error:
+        payload = wire.encode({"status": "unsendable", "message": str(error)[:500]})
+    wire.write_frame(CHANNEL_FD, payload)
+
+
+def serve(spec: WorkerSpec) -> None:
+    """Import the module, report how that went, then answer calls until the channel closes."""
+    try:
+        module = _import(spec)
+    except BaseException as error:
+        if isinstance(error, SyntaxError):
+            detail = {"line": error.lineno or 0, "column": error.offset or 0, "message": error.msg}
+            _send({"status": "syntax_error", **detail})
+        else:
+            _send({"status": "import_failed", **_failure(error, spec.path)})
+        return
+    _send({"status": "ready"})
+    while True:
+        try:
+            request = wire.decode(wire.read_frame(CHANNEL_FD, MAX_REQUEST_BYTES, None))
+        except wire.FrameEOF:
+            return
+        _send(_answer(module, request, spec.path))
+
+
+def run(spec: WorkerSpec, channel: int, output: int) -> None:
+    """The whole life of a worker; never returns into the fork server's code."""
+    status = 0
+    try:
+        confine(spec, channel, output)
+        serve(spec)
+    except BaseException:
+        status = 70
+    finally:
+        os._exit(status)

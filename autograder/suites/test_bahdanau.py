@@ -1,0 +1,127 @@
+"""Hidden suite for exercise 6: additive_scores(s, H, W1, W2, v), bahdanau_attention(...).
+
+Random inputs have a decoder state of size d_dec = 3, N = 6 encoder states of size d_enc = 5 and
+an attention space of size d_attn = 4, with batch dims (2,) or (3, 2): all unequal, so a swapped
+projection or a softmax over the wrong dim cannot pass by coincidence.
+"""
+
+import pytest
+import torch
+
+from autograder.course import examples
+from autograder.grading.verdict import (
+    agrees,
+    documents_tolerance,
+    gradients_agree,
+    inputs_unchanged,
+    same_result,
+    tolerance_for,
+)
+
+FUNCTIONS = ("additive_scores", "bahdanau_attention")
+NAMES = ("s", "H", "W1", "W2", "v")
+D_DEC, D_ENC, D_ATTN, N = 3, 5, 4, 6
+BATCHES = ((), (2,), (3, 2))
+
+
+def normal(*shape, seed, dtype=torch.float64, scale=1.0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
+
+
+def arguments(batch=(), *, seed, dtype=torch.float64, n=N, projection=0.7, v_scale=1.0):
+    """(s, H, W1, W2, v) with the leading batch dims `batch` on s and H."""
+    shapes = [(*batch, D_DEC), (*batch, n, D_ENC), (D_DEC, D_ATTN), (D_ENC, D_ATTN), (D_ATTN,)]
+    scales = [1.0, 1.0, projection, projection, v_scale]
+    return tuple(
+        normal(*shape, seed=seed + 100 * i, dtype=dtype, scale=s)
+        for i, (shape, s) in enumerate(zip(shapes, scales))
+    )
+
+
+def describe(function, args):
+    dtype = str(args[0].dtype).removeprefix("torch.")
+    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES, args))
+    return f"{function} on {dtype} inputs {shapes}"
+
+
+def stack(parts):
+    """Per-item results of the reference (tensors, or (context, weights) tuples) as a batch."""
+    if isinstance(parts[0], torch.Tensor):
+        return torch.stack(parts)
+    return tuple(torch.stack(items) for items in zip(*parts))
+
+
+def test_course_example(student, reference, exercise_config):
+    args = examples.bahdanau_example().args
+    printed = documents_tolerance(exercise_config)
+    tight = tolerance_for(exercise_config, torch.float32)
+    scores = examples.tensor(examples.BAHDANAU_SCORES)
+    context = examples.tensor(examples.BAHDANAU_CONTEXT)
+    weights = examples.tensor(examples.BAHDANAU_WEIGHTS)
+    for function, documented in (
+        ("additive_scores", scores),
+        ("bahdanau_attention", (context, weights)),
+    ):
+        what = f"{function} on the course's example"
+        actual = student.call(function, *args).value
+        same_result(actual, reference.call(function, *args).value, tight, what)
+        same_result(actual, documented, printed, f"{what}, the printed values")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_leading_batch_dims(student, reference, exercise_config, function):
+    for seed, batch in enumerate(BATCHES):
+        args = arguments(batch, seed=seed)
+        what = f"{describe(function, args)} ({len(batch)} leading batch dims)"
+        agrees(student, reference, exercise_config, function, *args, what=what)
+
+
+def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
+    tolerance = tolerance_for(exercise_config, torch.float64)
+    args = arguments((3,), seed=10)
+    for function in FUNCTIONS:
+        whole = student.call(function, *args).value
+        parts = []
+        for i in range(3):
+            item = (args[0][i], args[1][i], *args[2:])
+            what = describe(function, item)
+            parts.append(agrees(student, reference, exercise_config, function, *item, what=what))
+        what = f"{describe(function, args)}, compared with its per-item calls"
+        same_result(whole, stack(parts), tolerance, what)
+
+
+def test_float32_input(student, reference, exercise_config):
+    args = arguments((2,), seed=20, dtype=torch.float32)
+    for function in FUNCTIONS:
+        agrees(student, reference, exercise_config, function, *args, what=describe(function, args))
+
+
+def test_saturating_tanh_and_large_scores(student, reference, exercise_config):
+    """Large projections saturate tanh; a large v gives scores in the hundreds."""
+    args = arguments((2,), seed=30, projection=300.0, v_scale=400.0)
+    for function in FUNCTIONS:
+        what = f"{describe(function, args)} with large weights (tanh saturates)"
+        agrees(student, reference, exercise_config, function, *args, what=what)
+
+
+def test_single_encoder_state(student, reference, exercise_config):
+    for batch in ((), (2,)):
+        args = arguments(batch, seed=40, n=1)
+        for function in FUNCTIONS:
+            what = f"{describe(function, args)} (one encoder state)"
+            agrees(student, reference, exercise_config, function, *args, what=what)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_gradients(student, reference, exercise_config, function):
+    args = arguments((2,), seed=50)
+    gradients_agree(
+        student, reference, exercise_config, function, args, seed=51, what=describe(function, args)
+    )
+
+
+def test_inputs_unchanged(student):
+    args = arguments((2,), seed=60)
+    for function in FUNCTIONS:
+        inputs_unchanged(student, function, *args, what=describe(function, args))

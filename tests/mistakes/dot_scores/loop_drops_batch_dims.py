@@ -1,0 +1,19 @@
+"""Mistake in ex01_dot_scores: all_attention_scores loops over dim 0 as if it were the tokens, which breaks batched inputs."""
+
+import torch
+from torch import Tensor
+
+
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """The dot product of `a` and `b` over their last dimension: (..., d), (..., d) -> (...)."""
+    return (a * b).sum(dim=-1)
+
+
+def attention_scores(query: Tensor, inputs: Tensor) -> Tensor:
+    """The score of `query` against each row of `inputs`: (..., d), (..., n, d) -> (..., n)."""
+    return dot(query.unsqueeze(-2), inputs)
+
+
+def all_attention_scores(inputs: Tensor) -> Tensor:
+    """Every token's score against every token, ω_ij = xⁱ · xʲ: (..., n, d) -> (..., n, n)."""
+    return torch.stack([attention_scores(inputs[i], inputs) for i in range(inputs.shape[0])])

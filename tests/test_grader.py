@@ -1,0 +1,236 @@
+"""`autograder grade`: every input kind, every bad input, and workers that misbehave."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder.grading.grader import Grader
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def grader(course):
+    with Grader(course) as grader:
+        yield grader
+
+
+@pytest.fixture
+def submission(tmp_path):
+    folder = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def test_the_reference_gets_full_marks(grader, course):
+    report = grader.grade(ROOT / "solutions")
+    failed = [
+        (e, t.name, t.message)
+        for e, r in report.exercises.items()
+        for t in r.tests
+        if t.status != "passed"
+    ]
+    assert failed == []
+    assert report.score == pytest.approx(course.max_score)
+    assert all(r.status == "complete" for r in report.exercises.values())
+    assert all(
+        t.visibility == "after_published" for r in report.exercises.values() for t in r.tests
+    )
+
+
+def test_the_stubs_get_zero_and_not_attempted(grader):
+    report = grader.grade(ROOT / "exercises")
+    assert report.score == 0 and report.gradable
+    assert {r.status for r in report.exercises.values()} == {"not_attempted"}
+    assert all("not attempted" in t.message for r in report.exercises.values() for t in r.tests)
+
+
+def test_a_missing_module_is_not_submitted_and_costs_only_its_exercise(grader, submission, course):
+    (submission / "ex05_rnn_step.py").unlink()
+    report = grader.grade(submission)
+    assert report.exercises["rnn_step"].status == "not_submitted"
+    assert report.exercises["rnn_step"].score == 0
+    assert report.score == pytest.approx(course.max_score - course.exercise("rnn_step").points)
+
+
+def test_a_syntax_error_names_file_line_and_column(grader, submission):
+    (submission / "ex02_normalization.py").write_text(
+        "def normalize(scores, dim=-1):\n    return (scores\n"
+    )
+    report = grader.grade(submission)
+    result = report.exercises["normalization"]
+    assert result.score == 0 and result.status == "failed"
+    message = result.tests[0].message
+    assert "ex02_normalization.py does not parse (line 2, column" in message
+    assert report.exercises["softmax"].status == "complete"
+
+
+def test_a_missing_function_is_named(grader, submission):
+    (submission / "ex04_context_vectors.py").write_text(
+        "import torch\n\ndef context_vector(w, x):\n    return (w.unsqueeze(-1) * x).sum(-2)\n"
+    )
+    report = grader.grade(submission)
+    result = report.exercises["context_vectors"]
+    assert 0 < result.score < result.max_score
+    assert any("defines no function simple_self_attention" in t.message for t in result.tests)
+
+
+def test_exit_crash_and_hang_fail_their_tests_and_grading_goes_on(grader, submission, course):
+    (submission / "ex02_normalization.py").write_text(
+        "import os, time\n\ndef normalize(scores, dim=-1):\n"
+        "    if scores.shape == (7,):\n        os._exit(0)\n"
+        "    if scores.shape == (3, 7):\n        time.sleep(60)\n"
+        "    if scores.shape == (2, 3, 7):\n        raise SystemExit(0)\n"
+        "    return scores / scores.sum(dim=dim, keepdim=True)\n"
+    )
+    report = grader.grade(submission)
+    tests = {t.name: t for t in report.exercises["normalization"].tests}
+    assert tests["test_batch_dims[shape0]"].status == "error"
+    assert (
+        "the worker exited with status 0 while calling normalize"
+        in tests["test_batch_dims[shape0]"].message
+    )
+    assert tests["test_batch_dims[shape1]"].status == "timeout"
+    assert "did not finish in time" in tests["test_batch_dims[shape1]"].message
+    assert tests["test_batch_dims[shape2]"].status == "failed"
+    assert "normalize raised SystemExit" in tests["test_batch_dims[shape2]"].message
+    assert tests["test_dim_argument[0]"].status == "passed", "a fresh worker replaces the dead one"
+    assert report.exercises["softmax"].status == "complete"
+
+
+def test_prints_are_captured_and_never_fail_a_test(grader, submission):
+    source = (submission / "ex02_normalization.py").read_text()
+    (submission / "ex02_normalization.py").write_text(
+        "import sys, warnings\nprint('hello from import')\n"
+        + source.replace(
+            "    return scores /",
+            "    print('x' * 100000); warnings.warn('careful')\n"
+            "    sys.stderr.write('err\\n')\n    return scores /",
+        )
+    )
+    report = grader.grade(submission)
+    result = report.exercises["normalization"]
+    assert result.status == "complete"
+    assert "hello from import" in result.output and "[output truncated]" in result.output
+    assert len(result.output) < 70_000
+
+
+def test_a_notebook_is_graded_by_function_name(grader, tmp_path, course):
+    cells = [{"cell_type": "markdown", "source": "# My work", "metadata": {}}]
+    cells.append(
+        {
+            "cell_type": "code",
+            "source": "%matplotlib inline\n!pip install nothing\nimport torch",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
+    cells.append(
+        {
+            "cell_type": "code",
+            "source": "def broken(:\n    pass",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
+    cells.append(
+        {
+            "cell_type": "code",
+            "source": (ROOT / "solutions/ex03_softmax.py").read_text().split('"""', 2)[2],
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
+    notebook = tmp_path / "work.ipynb"
+    notebook.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    report = grader.grade(notebook)
+    assert report.exercises["softmax"].status == "complete"
+    assert report.exercises["normalization"].score == 0
+    assert any("code cell 2, line 1" in e and "cell skipped" in e for e in report.errors)
+
+
+def test_a_single_module_file(grader, tmp_path):
+    module = tmp_path / "ex03_softmax.py"
+    shutil.copy(ROOT / "solutions/ex03_softmax.py", module)
+    report = grader.grade(module)
+    assert report.exercises["softmax"].status == "complete"
+    assert report.exercises["dot_scores"].status == "not_submitted"
+
+
+def test_bad_files_are_reported_and_the_rest_graded(grader, submission, tmp_path):
+    outside = tmp_path / "secret.py"
+    outside.write_text("x = 1\n")
+    (submission / "ex01_dot_scores.py").unlink()
+    (submission / "ex01_dot_scores.py").symlink_to(outside)
+    (submission / "ex02_normalization.py").write_bytes(b"\xff\xfe def normalize")
+    (submission / "ex04_context_vectors.py").write_text("#" * 2_000_000)
+    before = sorted(p.name for p in submission.iterdir())
+    report = grader.grade(submission)
+    errors = "\n".join(report.errors)
+    assert "ex01_dot_scores.py: a symlink pointing outside the submission, refused" in errors
+    assert "ex02_normalization.py: not UTF-8 text" in errors
+    assert "ex04_context_vectors.py: 2000000 bytes, over the" in errors
+    assert report.exercises["softmax"].status == "complete"
+    assert sorted(p.name for p in submission.iterdir()) == before, (
+        "the submission is never written to"
+    )
+
+
+def test_an_empty_folder_and_a_missing_path(grader, tmp_path):
+    report = grader.grade(tmp_path)
+    assert not report.gradable and "no exercise module found" in report.errors[0]
+    report = grader.grade(tmp_path / "nothing")
+    assert not report.gradable and "no such file or folder" in report.errors[0]
+
+
+def test_the_command_writes_every_format_and_exits_zero(tmp_path):
+    outs = {
+        f: tmp_path / f"report.{f}" for f in ("json", "gradescope", "junit", "markdown", "html")
+    }
+    command = [sys.executable, "-m", "autograder", "grade", str(ROOT / "exercises")]
+    for name, path in outs.items():
+        command += ["--format", name, "--out", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    native = json.loads(outs["json"].read_text())
+    assert native["score"] == 0 and native["exercises"]["softmax"]["status"] == "not_attempted"
+    assert json.loads(outs["gradescope"].read_text())["score"] == 0
+    assert "<testsuites" in outs["junit"].read_text()
+    assert "not attempted" in outs["markdown"].read_text()
+    assert "<html" in outs["html"].read_text()
+
+
+def test_the_command_explains_bad_arguments(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade",
+        str(tmp_path),
+        "--format",
+        "json",
+        "--format",
+        "html",
+        "--out",
+        "x",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "give one --out per --format" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_worker_is_left_behind(grader, submission):
+    grader.grade(submission)
+    children = subprocess.run(
+        ["ps", "-o", "pid=,ppid=,stat=", "--ppid", str(grader._server._process.pid)],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert children == [], f"workers still running or unreaped: {children}"
