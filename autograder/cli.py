@@ -10,6 +10,7 @@ from pathlib import Path
 from autograder.build.exercises import check_exercises, write_exercises
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
+from autograder.grading.batch import BatchError, grade_all
 from autograder.grading.grader import Grader
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
@@ -61,6 +62,23 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grade_all(args: argparse.Namespace) -> int:
+    course = load_course(args.course)
+    if not args.root.is_dir():
+        raise CommandError(f"{args.root}: no such folder (expected one subfolder per student)")
+    summary = grade_all(
+        args.root,
+        course=course,
+        db=args.db,
+        reports_dir=args.reports,
+        workers=args.workers,
+        csv_path=args.csv,
+        progress=sys.stderr.isatty(),
+    )
+    print(f"graded {summary.graded}, already graded {summary.skipped}, failed {summary.failed}")
+    return 130 if summary.interrupted else 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     parser.add_argument(
@@ -88,6 +106,19 @@ def _parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="refuse to grade without full sandboxing"
     )
     grade.set_defaults(run=_grade)
+    batch = commands.add_parser("grade-all", help="grade every submission in a folder, resumably")
+    batch.add_argument(
+        "root", type=Path, help="one subfolder per student, or nbgrader's submitted/"
+    )
+    batch.add_argument(
+        "--db", type=Path, required=True, help="SQLite file of results (resumes from it)"
+    )
+    batch.add_argument(
+        "--reports", type=Path, required=True, help="folder for each student's JSON report"
+    )
+    batch.add_argument("--workers", type=int, default=2, help="grading processes (default 2)")
+    batch.add_argument("--csv", type=Path, default=None, help="also export a gradebook CSV")
+    batch.set_defaults(run=_grade_all)
     return parser
 
 
@@ -100,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ConfigError,
         SolutionMarkupError,
         CommandError,
+        BatchError,
         FileNotFoundError,
         SandboxError,
     ) as error:

@@ -80,9 +80,10 @@ class FakeGrader:
         sleep: float = 0.0,
         fail_for: tuple[str, ...] = (),
         interrupt_for: tuple[str, ...] = (),
+        die_for: tuple[str, ...] = (),
     ) -> None:
         self.course, self.log, self.sleep = course, log, sleep
-        self.fail_for, self.interrupt_for = fail_for, interrupt_for
+        self.fail_for, self.interrupt_for, self.die_for = fail_for, interrupt_for, die_for
         _log(log, "init", "-", "-", os.getpid())
 
     def __enter__(self) -> FakeGrader:
@@ -99,6 +100,8 @@ class FakeGrader:
             raise RuntimeError("fake grader bug")
         if student in self.interrupt_for:
             raise KeyboardInterrupt
+        if student in self.die_for:
+            os._exit(3)  # the worker process dies: a segfault, the OOM killer...
         exercises = {}
         for e in self.course.exercises:
             present = (submission / e.filename).is_file()
@@ -336,12 +339,14 @@ def test_first_run_grades_all_then_a_rerun_skips_all(env):
     assert len(calls(env.log, "init")) == 1  # one grader for the whole run
 
     (env.reports / "bob.json").unlink()  # a lost report is rewritten from the database
+    (env.reports / ".carol.json.x1y2.tmp").write_text('{"sco')  # left by a killed write
     again = env.grade()
 
     assert (again.graded, again.skipped, again.failed) == (0, 3, 0)
     assert len(calls(env.log)) == 3
     assert len(calls(env.log, "init")) == 1  # nothing to grade: no grader started
     assert read_json(env.reports / "bob.json").score == 10.0
+    assert sorted(p.name for p in env.reports.iterdir()) == ["alice.json", "bob.json", "carol.json"]
     assert [r["score"] for r in env.csv()] == ["15", "10", "5"]
 
 
@@ -406,9 +411,8 @@ def test_refused_submissions_symlink_outside_and_huge_file(env, tmp_path):
 
 
 def test_csv_has_exercise_columns_and_defuses_formulas(env):
-    for name in ("=HYPERLINK(1)", "+1", "-2", "@cmd", ".sneaky"):
-        write(env.root / name, ALPHA)
-    (env.root / ".sneaky").rename(env.root / "dot.sneaky")
+    for name in ("=HYPERLINK(1)", "+1", "-2", "@cmd", "..x", os.fsdecode(b"jos\xe9")):
+        write(env.root / name, ALPHA)  # "..x" is hidden: ignored
 
     env.grade()
 
@@ -418,7 +422,7 @@ def test_csv_has_exercise_columns_and_defuses_formulas(env):
     body = {row[0]: row[1:] for row in rows[1:]}
     assert body["alice"] == ["", "15", "15", "10", "5"]
     assert body["carol"] == ["", "5", "15", "0", "5"]
-    assert {"'=HYPERLINK(1)", "'+1", "'-2", "'@cmd", "dot.sneaky"} <= set(body)
+    assert {"'=HYPERLINK(1)", "'+1", "'-2", "'@cmd", "jos\\xe9"} <= set(body)
     for path in env.reports.iterdir():
         assert not path.name.startswith((".", "-")), path.name
     assert len(list(env.reports.iterdir())) == 8
@@ -536,6 +540,16 @@ def test_two_worker_processes_each_with_one_grader(env):
     assert os.getpid() not in pids
     assert len(calls(env.log, "exit")) == len(graders)  # each grader was closed
     assert len(env.rows()) == 5
+
+
+def test_a_worker_process_that_dies_fails_its_submission_only(env):
+    summary = env.grade(workers=2, die_for=("bob",))
+
+    assert (summary.graded, summary.failed) == (2, 1)
+    bob = read_json(env.reports / "bob.json")
+    assert not bob.gradable and "process died" in bob.errors[0]
+    assert [c[0] for c in calls(env.log)].count("bob") == 2  # retried once, in a fresh pool
+    assert [s for s, *_ in env.rows()] == ["alice", "carol"]
 
 
 def test_a_grader_that_cannot_start_in_a_worker_process(env):

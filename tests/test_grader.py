@@ -234,3 +234,34 @@ def test_no_worker_is_left_behind(grader, submission):
         text=True,
     ).stdout.split()
     assert children == [], f"workers still running or unreaped: {children}"
+
+
+def test_grade_all_grades_a_class_and_resumes(tmp_path):
+    root = tmp_path / "class"
+    shutil.copytree(
+        ROOT / "solutions", root / "alice", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copytree(ROOT / "exercises", root / "bob", ignore=shutil.ignore_patterns("__pycache__"))
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "grade-all",
+        str(root),
+        "--db",
+        str(tmp_path / "g.sqlite"),
+        "--reports",
+        str(tmp_path / "reports"),
+        "--csv",
+        str(tmp_path / "g.csv"),
+        "--workers",
+        "1",
+    ]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "graded 2, already graded 0, failed 0" in first.stdout
+    assert json.loads((tmp_path / "reports" / "alice.json").read_text())["score"] == 90
+    rows = (tmp_path / "g.csv").read_text().splitlines()
+    assert rows[1].startswith("alice,,90,90") and rows[2].startswith("bob,,0,90")
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "graded 0, already graded 2, failed 0" in again.stdout

@@ -4,6 +4,7 @@ its own exercise only. Messages never give away a hidden test's expected values.
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from autograder.course import examples
 from autograder.course.config import Course
 from autograder.grading.session import GradingSession, TestOutcome, run_suites
 from autograder.grading.student import InProcessModule
+
 # The project root, computed here so `pytest tests/...` works without `python -m`.
 ROOT = Path(__file__).resolve().parents[1]
 MISTAKES_DIR = ROOT / "tests" / "mistakes"
@@ -26,11 +28,14 @@ def grade(course: Course, submission: Mapping[str, Path]) -> list[TestOutcome]:
     """Run every hidden suite in this process on `submission`, {module name: its file}.
 
     A stand-in for the worker-backed grader: student modules run in process, like the reference.
-    One torch thread, as a worker would: tiny tensors only lose time to a thread pool.
+    One torch thread, as a worker would: tiny tensors only lose time to a thread pool. The objects
+    alive before the run are frozen, or pytest's gc.collect at the end of every run walks them all.
     """
 
     def proxy(path: Path) -> InProcessModule:
-        spec = importlib.util.spec_from_file_location(f"graded_{path.parent.name}_{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(
+            f"graded_{path.parent.name}_{path.stem}", path
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return InProcessModule(module)
@@ -41,9 +46,11 @@ def grade(course: Course, submission: Mapping[str, Path]) -> list[TestOutcome]:
     session = GradingSession(course, references, lambda e: students[e.module], sources)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    gc.freeze()
     try:
         return run_suites(session)
     finally:
+        gc.unfreeze()
         torch.set_num_threads(threads)
 
 
@@ -62,17 +69,23 @@ def printed_values() -> set[str]:
         elif isinstance(value, float):
             yield value
 
-    return {f"{abs(x):.4f}" for name, v in vars(examples).items() if name.isupper() for x in numbers(v)}
+    return {
+        f"{abs(x):.4f}" for name, v in vars(examples).items() if name.isupper() for x in numbers(v)
+    }
 
 
 def leaks(message: str) -> list[str]:
     """What a failure message gives away that it must not: tensor reprs, documented values."""
     found = ["tensor("] if "tensor(" in message else []
-    return found + sorted(v for v in printed_values() if re.search(rf"(?<!\d){v}", message))
+    return found + sorted(
+        v for v in printed_values() if re.search(rf"(?<!\d){re.escape(v)}", message)
+    )
 
 
 def not_passed(outcomes: list[TestOutcome]) -> list[str]:
-    return [f"{o.exercise}::{o.name} {o.status}: {o.message}" for o in outcomes if o.status != "passed"]
+    return [
+        f"{o.exercise}::{o.name} {o.status}: {o.message}" for o in outcomes if o.status != "passed"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +97,6 @@ def test_every_exercise_has_a_hidden_suite_of_8_to_15_tests(course, reference_ou
     counts = {e.id: 0 for e in course.exercises}
     for outcome in reference_outcomes:
         counts[outcome.exercise] += 1
-    # normalization, the model suite, is allowed to be the smallest.
     assert all(8 <= n <= 15 for n in counts.values()), counts
 
 
@@ -96,8 +108,17 @@ def test_the_reference_passes_every_hidden_test(reference_outcomes):
 def test_stubs_are_not_attempted_in_every_hidden_test(course):
     outcomes = grade(course, folder(course, course.exercises_dir))
     assert {o.exercise for o in outcomes} == {e.id for e in course.exercises}
-    wrong = [f"{o.exercise}::{o.name}" for o in outcomes if not (o.status == "failed" and o.not_attempted)]
+    wrong = [
+        f"{o.exercise}::{o.name}"
+        for o in outcomes
+        if not (o.status == "failed" and o.not_attempted)
+    ]
     assert wrong == []
+
+
+def test_the_leak_check_finds_reprs_and_documented_values():
+    assert leaks("expected tensor([0.1385, 0.2379])") == ["tensor(", "0.1385", "0.2379"]
+    assert leaks("returned shape (2, 5), expected (2, 3): wrong values") == []
 
 
 def test_the_corpus_readme_lists_every_mistake():

@@ -20,6 +20,13 @@ refusals decided here (a folder symlinked out of ROOT, a file over `MAX_FILE_BYT
 are properties of the submission's content. An exception in the grader, a worker process that
 dies, or a report that fails validation is a fault of ours, not of the submission: an error
 report is written to the reports folder, but nothing is stored, so the next run retries it.
+
+Database (schema version `DB_SCHEMA_VERSION`, WAL mode): `meta(key, value)` holds
+`schema_version`; `results(student, assignment, content_hash, score, max_score, report_json,
+graded_at)` one row per graded content, assignment "" outside nbgrader trees; `latest(student,
+assignment, content_hash, seen_at)` the content each student had at the last run, which is
+what the CSV shows (so a submission reverted to an earlier, already graded version shows that
+version's grade). A `<db>.lock` file next to it keeps two runs from sharing one database.
 """
 
 from __future__ import annotations
@@ -86,7 +93,7 @@ class SubmissionRefused(Exception):
 
 
 class GraderLike(Protocol):
-    def grade(self, submission: Path, student: str | None = None) -> Report: ...
+    def grade(self, submission: Path, student: str | None = None, /) -> Report: ...
 
 
 GraderFactory = Callable[[Course], AbstractContextManager[GraderLike]]
@@ -118,6 +125,11 @@ class Submission:
     def key(self) -> tuple[str, str]:
         """(student, assignment) as stored: "" for the assignment of a one-level layout."""
         return self.student, self.assignment or ""
+
+
+def _student_text(name: str) -> str:
+    """A folder name as text that can be stored: undecodable bytes shown as `\\xe9`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _ignored(name: str) -> bool:
@@ -155,7 +167,7 @@ def find_submissions(root: Path) -> list[Submission]:
         real_root = submitted.resolve()
     else:
         return [
-            Submission(name, None, path, problem)
+            Submission(_student_text(name), None, path, problem)
             for name, path, problem in _folders(root, real_root)
         ]
     found = []
@@ -165,10 +177,12 @@ def find_submissions(root: Path) -> list[Submission]:
         except OSError as error:
             problem = f"the folder cannot be read ({error.strerror or error}); refused"
         if problem is not None:
-            found.append(Submission(student, None, student_dir, problem))
+            found.append(Submission(_student_text(student), None, student_dir, problem))
             continue
         for assignment, path, problem in assignments:
-            found.append(Submission(student, assignment, path, problem))
+            found.append(
+                Submission(_student_text(student), _student_text(assignment), path, problem)
+            )
     return found
 
 
@@ -351,15 +365,16 @@ class _Store:
         except sqlite3.Error as error:
             raise BatchError(f"{self.path}: cannot open the results database ({error})") from None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            with self.transaction():
+            with self.transaction(immediate=create):  # a read-only check for export_csv
                 self._check_schema(create)
+            if create:
+                self.conn.execute("PRAGMA journal_mode=WAL")  # persistent; readers never block
+                self.conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.DatabaseError as error:
             self.conn.close()
             raise BatchError(
                 f"{self.path}: not a usable results database ({error}); "
-                "give another --db path, or move this file away"
+                "use another database path, or move this file away"
             ) from None
         except BaseException:
             self.conn.close()
@@ -379,20 +394,20 @@ class _Store:
         if "meta" not in tables:
             raise BatchError(
                 f"{self.path}: not an autograder results database (no meta table); "
-                "give another --db path"
+                "use another database path"
             )
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = row[0] if row else None
         if version != str(DB_SCHEMA_VERSION):
             raise BatchError(
                 f"{self.path}: results database schema version {version}, but this autograder "
-                f"reads version {DB_SCHEMA_VERSION} only; use another --db path (the submissions "
-                "are then graded again), or an autograder matching this database"
+                f"reads version {DB_SCHEMA_VERSION} only; use another database path (everything "
+                "is then graded again), or the autograder version that wrote this one"
             )
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self, *, immediate: bool = True) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         try:
             yield
         except BaseException:
@@ -801,7 +816,13 @@ class _Batch:
                         job = queue.popleft()
                         self.bar.show("grading", job.submission)
                         path, student = str(job.submission.path), job.submission.student
-                        running[executor.submit(_worker_grade, path, student)] = job
+                        try:
+                            running[executor.submit(_worker_grade, path, student)] = job
+                        except BrokenProcessPool:  # broke under another submission
+                            queue.appendleft(job)
+                            broken = True
+                    if not running:
+                        break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in finished:
                         broken |= self._collect(running.pop(future), future, queue)
@@ -876,8 +897,12 @@ def grade_all(
 
     Each report goes to `reports_dir/<student>.json` (`<student>__<assignment>.json` for an
     nbgrader tree); `csv_path`, if given, gets `export_csv` at the end. Ctrl-C stops cleanly:
-    what finished is saved and the summary says `interrupted`. Raises `BatchError` when the
-    batch cannot run (database of another version or in use, grader that cannot start).
+    the submissions in progress finish (in-process, with workers=1: are dropped), what finished
+    is saved and the summary says `interrupted`. Raises `BatchError` when the batch cannot run
+    (database of another version or in use, grader that cannot start).
+
+    `grader_factory(course)` is called once per worker process (spawned: it must be picklable,
+    and a script calling this with workers > 1 needs the `if __name__ == "__main__":` guard).
     """
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")

@@ -157,7 +157,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
-    if report.failed and ("course_outcome", NOT_ATTEMPTED) in report.user_properties:
+    properties = getattr(report, "user_properties", ())  # collection reports have none
+    if report.failed and ("course_outcome", NOT_ATTEMPTED) in properties:
         return NOT_ATTEMPTED, "n", "NOT ATTEMPTED"
     return None
 

@@ -35,13 +35,13 @@ def arguments(batch=(), *, seed, dtype=torch.float64, n=N, projection=0.7, v_sca
     scales = [1.0, 1.0, projection, projection, v_scale]
     return tuple(
         normal(*shape, seed=seed + 100 * i, dtype=dtype, scale=s)
-        for i, (shape, s) in enumerate(zip(shapes, scales))
+        for i, (shape, s) in enumerate(zip(shapes, scales, strict=True))
     )
 
 
 def describe(function, args):
     dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES, args))
+    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES, args, strict=True))
     return f"{function} on {dtype} inputs {shapes}"
 
 
@@ -49,7 +49,7 @@ def stack(parts):
     """Per-item results of the reference (tensors, or (context, weights) tuples) as a batch."""
     if isinstance(parts[0], torch.Tensor):
         return torch.stack(parts)
-    return tuple(torch.stack(items) for items in zip(*parts))
+    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
 
 
 def test_course_example(student, reference, exercise_config):

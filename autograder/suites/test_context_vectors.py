@@ -38,7 +38,9 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64, n=N, scale=1.0):
 
 def describe(function, args):
     dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args))
+    shapes = ", ".join(
+        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
+    )
     return f"{function} on {dtype} inputs {shapes}"
 
 

@@ -11,13 +11,14 @@ from autograder.grading.verdict import (
     gradients_agree,
     inputs_unchanged,
     same_tensor,
+    tolerance_for,
 )
 
 
 def positive(*shape, dtype=torch.float64, seed=0):
     """Scores bounded away from 0, so that their sums are too."""
     generator = torch.Generator().manual_seed(seed)
-    return (torch.rand(*shape, generator=generator, dtype=dtype) + 0.5).to(dtype)
+    return torch.rand(*shape, generator=generator, dtype=dtype) + 0.5
 
 
 def test_documents_example(student, exercise_config):
@@ -58,7 +59,7 @@ def test_float32_kept(student, reference, exercise_config):
         exercise_config,
         "normalize",
         positive(3, 5, dtype=torch.float32),
-        what="wrong result on a float32 input",
+        what="wrong result on a float32 input of shape (3, 5)",
     )
 
 
@@ -78,8 +79,14 @@ def test_inputs_unchanged(student):
     inputs_unchanged(student, "normalize", positive(3, 5), what="normalize of a (3, 5) input")
 
 
-def test_result_is_a_new_tensor_each_time(student):
+def test_scaled_scores_give_the_same_weights(student, exercise_config):
     scores = positive(2, 4)
     first, second = student.normalize(scores), student.normalize(scores * 2)
-    if not isinstance(first, torch.Tensor) or not torch.allclose(first, second):
-        fail("normalize should give the same weights for scores scaled by 2")
+    if not isinstance(first, torch.Tensor):
+        fail("normalize of a float64 input of shape (2, 4): did not return a torch.Tensor")
+    same_tensor(
+        second,
+        first,
+        tolerance_for(exercise_config, torch.float64),
+        "normalize of float64 scores of shape (2, 4) times 2, compared with the scores themselves",
+    )

@@ -12,7 +12,6 @@ import pytest
 import torch
 
 from autograder.course import examples
-from autograder.grading.errors import NotAttempted, StudentRaised
 from autograder.grading.verdict import (
     agrees,
     documents_tolerance,
@@ -82,13 +81,15 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64):
 
 def describe(function, args):
     dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args))
+    shapes = ", ".join(
+        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
+    )
     return f"{function} on {dtype} inputs {shapes}"
 
 
 def stack(parts):
     """Per-item (context, weights) results of the reference, stacked into a batch."""
-    return tuple(torch.stack(items) for items in zip(*parts))
+    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
 
 
 def check(student, reference, exercise, function, args, what=""):
@@ -195,12 +196,11 @@ def test_single_key(student, reference, exercise_config):
         check(student, reference, exercise_config, function, args, " (a single key)")
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_gradients(student, reference, exercise_config, function):
-    args = arguments(function, (2,), seed=90)
-    gradients_agree(
-        student, reference, exercise_config, function, args, seed=91, what=describe(function, args)
-    )
+def test_gradients(student, reference, exercise_config):
+    for seed, function in enumerate(FUNCTIONS):
+        args = arguments(function, (2,), seed=90 + seed)
+        what = describe(function, args)
+        gradients_agree(student, reference, exercise_config, function, args, seed=seed, what=what)
 
 
 def test_gradients_through_a_mask(student, reference, exercise_config):
@@ -223,12 +223,7 @@ def test_inputs_unchanged(student):
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):
-    """Judged once every function is attempted, so an unstarted module earns nothing here."""
+    """Judged once every function runs, so a stub or a module that does not import earns nothing."""
     for function in FUNCTIONS:
-        try:
-            student.call(function, *arguments(function, seed=120))
-        except NotAttempted:
-            raise
-        except StudentRaised:
-            pass  # a function that raises is judged by the other tests, not this one
+        student.call(function, *arguments(function, seed=120))
     no_forbidden_calls(submission_source, exercise_config)

@@ -1,4 +1,6 @@
-"""Mistake in ex04_context_vectors: context_vector as weights @ inputs: right unbatched, wrong shape batched."""
+"""Mistake in ex04_context_vectors: context_vector as weights @ inputs: right unbatched, wrong
+shape batched.
+"""
 
 import torch
 from torch import Tensor

@@ -1,6 +1,5 @@
 """Mistake in ex04_context_vectors: uses the raw scores X Xᵀ as weights."""
 
-import torch
 from torch import Tensor
 
 

@@ -1,4 +1,6 @@
-"""Mistake in ex04_context_vectors: softmax along dim -2, so the columns sum to 1 instead of the rows."""
+"""Mistake in ex04_context_vectors: softmax along dim -2, so the columns sum to 1 instead of the
+rows.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex04_context_vectors: scores Xᵀ X (d × d) instead of X Xᵀ, then X @ weights to make the shapes fit."""
+"""Mistake in ex04_context_vectors: scores Xᵀ X (d × d) instead of X Xᵀ, then X @ weights to make
+the shapes fit.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex01_dot_scores: all_attention_scores loops over dim 0 as if it were the tokens, which breaks batched inputs."""
+"""Mistake in ex01_dot_scores: all_attention_scores loops over dim 0 as if it were the tokens,
+which breaks batched inputs.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex01_dot_scores: attention_scores broadcasts the query without a sequence dim: right unbatched, wrong batched."""
+"""Mistake in ex01_dot_scores: attention_scores broadcasts the query without a sequence dim:
+right unbatched, wrong batched.
+"""
 
 from torch import Tensor
 

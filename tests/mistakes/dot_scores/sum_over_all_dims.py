@@ -1,4 +1,6 @@
-"""Mistake in ex01_dot_scores: dot sums over every dimension, so batched inputs collapse to one number."""
+"""Mistake in ex01_dot_scores: dot sums over every dimension, so batched inputs collapse to one
+number.
+"""
 
 from torch import Tensor
 

@@ -1,4 +1,6 @@
-"""Mistake in ex01_dot_scores: all_attention_scores uses .T, which reverses every dim of a batched input."""
+"""Mistake in ex01_dot_scores: all_attention_scores uses .T, which reverses every dim of a
+batched input.
+"""
 
 from torch import Tensor
 

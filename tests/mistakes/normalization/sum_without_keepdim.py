@@ -1,4 +1,6 @@
-"""Mistake in ex02_normalization: drops the summed dim, so the division broadcasts wrongly or fails."""
+"""Mistake in ex02_normalization: drops the summed dim, so the division broadcasts wrongly or
+fails.
+"""
 
 from torch import Tensor
 

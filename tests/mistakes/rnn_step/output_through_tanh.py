@@ -1,4 +1,6 @@
-"""Mistake in ex05_rnn_step: y_t = tanh(h_t W_hy + b_y): the output gets an activation it should not."""
+"""Mistake in ex05_rnn_step: y_t = tanh(h_t W_hy + b_y): the output gets an activation it should
+not.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex05_rnn_step: rnn_forward stacks the steps along dim 0: right unbatched, wrong batched."""
+"""Mistake in ex05_rnn_step: rnn_forward stacks the steps along dim 0: right unbatched, wrong
+batched.
+"""
 
 import torch
 from torch import Tensor

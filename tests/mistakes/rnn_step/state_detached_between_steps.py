@@ -1,4 +1,6 @@
-"""Mistake in ex05_rnn_step: rnn_forward detaches h between steps: right values, gradients cut through time."""
+"""Mistake in ex05_rnn_step: rnn_forward detaches h between steps: right values, gradients cut
+through time.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex05_rnn_step: h_prev @ W_hh.T: the column-vector formula W_hh h carried over literally."""
+"""Mistake in ex05_rnn_step: h_prev @ W_hh.T: the column-vector formula W_hh h carried over
+literally.
+"""
 
 import torch
 from torch import Tensor

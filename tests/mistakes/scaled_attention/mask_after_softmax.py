@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: zeroes masked weights after softmax: the rows no longer sum to 1."""
+"""Mistake in ex07_scaled_attention: zeroes masked weights after softmax: the rows no longer sum
+to 1.
+"""
 
 import math
 

@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: masked scores become 0 instead of -inf, so masked keys keep weight."""
+"""Mistake in ex07_scaled_attention: masked scores become 0 instead of -inf, so masked keys keep
+weight.
+"""
 
 import math
 

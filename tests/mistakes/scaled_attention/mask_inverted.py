@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: treats True as masked out (the opposite of PyTorch's convention)."""
+"""Mistake in ex07_scaled_attention: treats True as masked out (the opposite of PyTorch's
+convention).
+"""
 
 import math
 

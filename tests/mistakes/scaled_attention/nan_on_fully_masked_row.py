@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: no fix-up after softmax: a query that may see nothing gets NaN."""
+"""Mistake in ex07_scaled_attention: no fix-up after softmax: a query that may see nothing gets
+NaN.
+"""
 
 import math
 

@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: returns detached tensors: no gradient flows to Q, K, V or the weights matrices."""
+"""Mistake in ex07_scaled_attention: returns detached tensors: no gradient flows to Q, K, V or
+the weights matrices.
+"""
 
 import math
 

@@ -1,7 +1,5 @@
 """Mistake in ex07_scaled_attention: divides by d_k instead of √d_k."""
 
-import math
-
 import torch
 from torch import Tensor
 

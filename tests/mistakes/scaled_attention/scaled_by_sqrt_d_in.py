@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: self_attention divides by √d_in, the size of X, instead of √d_k."""
+"""Mistake in ex07_scaled_attention: self_attention divides by √d_in, the size of X, instead of
+√d_k.
+"""
 
 import math
 

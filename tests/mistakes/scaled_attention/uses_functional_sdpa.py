@@ -1,4 +1,6 @@
-"""Mistake in ex07_scaled_attention: takes the context from the forbidden torch.nn.functional.scaled_dot_product_attention."""
+"""Mistake in ex07_scaled_attention: takes the context from the forbidden
+torch.nn.functional.scaled_dot_product_attention.
+"""
 
 import math
 

@@ -1,4 +1,6 @@
-"""Mistake in ex03_softmax: subtracts the maximum of the whole tensor, not of each slice: slices far below it underflow."""
+"""Mistake in ex03_softmax: subtracts the maximum of the whole tensor, not of each slice: slices
+far below it underflow.
+"""
 
 import torch
 from torch import Tensor

@@ -1,4 +1,6 @@
-"""Mistake in ex03_softmax: subtracts the maximum in place (scores -= shift), changing the caller's tensor."""
+"""Mistake in ex03_softmax: subtracts the maximum in place (scores -= shift), changing the
+caller's tensor.
+"""
 
 import torch
 from torch import Tensor

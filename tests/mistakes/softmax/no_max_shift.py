@@ -1,4 +1,6 @@
-"""Mistake in ex03_softmax: the formula as written: exp(1000) overflows to inf and inf / inf is NaN."""
+"""Mistake in ex03_softmax: the formula as written: exp(1000) overflows to inf and inf / inf is
+NaN.
+"""
 
 import torch
 from torch import Tensor
