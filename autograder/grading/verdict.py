@@ -8,7 +8,7 @@ wrong, and never put expected values in a message: a failure names the property 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -145,3 +145,34 @@ def no_forbidden_calls(source: str | None, exercise: Exercise) -> None:
     if uses:
         found = "; ".join(use.describe(exercise.filename) for use in uses[:5])
         fail(f"this exercise asks you to build the operation yourself: {found}")
+
+
+def _stack(parts: list[Any]) -> Any:
+    """Per-item results (tensors, or tuples of tensors) stacked into one batched result."""
+    if isinstance(parts[0], Tensor):
+        return torch.stack(parts)
+    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
+
+
+def batch_consistent(
+    student: ModuleProxy,
+    reference: ModuleProxy,
+    exercise: Exercise,
+    function: str,
+    args: Sequence[Any],
+    *,
+    batched: int,
+    describe: Callable[[Sequence[Any]], str],
+) -> None:
+    """A batched call equals its per-item calls; the first `batched` arguments carry the batch."""
+    whole = student.call(function, *args).value
+    parts = [
+        agrees(student, reference, exercise, function, *item, what=describe(item))
+        for item in (
+            (*(a[i] for a in args[:batched]), *args[batched:]) for i in range(len(args[0]))
+        )
+    ]
+    tolerance = tolerance_for(exercise, args[0].dtype)
+    same_result(
+        whole, _stack(parts), tolerance, f"{describe(args)}, compared with its per-item calls"
+    )

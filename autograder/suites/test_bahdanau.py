@@ -11,22 +11,19 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import describe_call, normal
 
 FUNCTIONS = ("additive_scores", "bahdanau_attention")
 NAMES = ("s", "H", "W1", "W2", "v")
 D_DEC, D_ENC, D_ATTN, N = 3, 5, 4, 6
 BATCHES = ((), (2,), (2, 7))
-
-
-def normal(*shape, seed, dtype=torch.float64, scale=1.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
 
 
 def arguments(batch=(), *, seed, dtype=torch.float64, n=N, projection=0.7, v_scale=1.0):
@@ -40,16 +37,7 @@ def arguments(batch=(), *, seed, dtype=torch.float64, n=N, projection=0.7, v_sca
 
 
 def describe(function, args):
-    dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in zip(NAMES, args, strict=True))
-    return f"{function} on {dtype} inputs {shapes}"
-
-
-def stack(parts):
-    """Per-item results of the reference (tensors, or (context, weights) tuples) as a batch."""
-    if isinstance(parts[0], torch.Tensor):
-        return torch.stack(parts)
-    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
+    return describe_call(function, NAMES, args)
 
 
 def test_course_example(student, reference, exercise_config):
@@ -78,17 +66,17 @@ def test_leading_batch_dims(student, reference, exercise_config, function):
 
 
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
-    tolerance = tolerance_for(exercise_config, torch.float64)
     args = arguments((2,), seed=10)
     for function in FUNCTIONS:
-        whole = student.call(function, *args).value
-        parts = []
-        for i in range(2):
-            item = (args[0][i], args[1][i], *args[2:])
-            what = describe(function, item)
-            parts.append(agrees(student, reference, exercise_config, function, *item, what=what))
-        what = f"{describe(function, args)}, compared with its per-item calls"
-        same_result(whole, stack(parts), tolerance, what)
+        batch_consistent(
+            student,
+            reference,
+            exercise_config,
+            function,
+            args,
+            batched=2,
+            describe=lambda a, f=function: describe(f, a),
+        )
 
 
 def test_float32_input(student, reference, exercise_config):

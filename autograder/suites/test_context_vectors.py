@@ -10,22 +10,19 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import describe_call, normal
 
 FUNCTIONS = ("context_vector", "simple_self_attention")
 NAMES = {"context_vector": ("weights", "inputs"), "simple_self_attention": ("inputs",)}
 N, D = 5, 3
 BATCHES = ((), (2,), (4, 2))
-
-
-def normal(*shape, seed, dtype=torch.float64, scale=1.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
 
 
 def arguments(function, batch=(), *, seed, dtype=torch.float64, n=N, scale=1.0):
@@ -37,11 +34,7 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64, n=N, scale=1.0):
 
 
 def describe(function, args):
-    dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(
-        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
-    )
-    return f"{function} on {dtype} inputs {shapes}"
+    return describe_call(function, NAMES[function], args)
 
 
 def test_documents_example(student, reference, exercise_config):
@@ -69,17 +62,17 @@ def test_leading_batch_dims(student, reference, exercise_config, function):
 
 
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
-    tolerance = tolerance_for(exercise_config, torch.float64)
     for function in FUNCTIONS:
         args = arguments(function, (2,), seed=10)
-        whole = student.call(function, *args).value
-        parts = []
-        for i in range(2):
-            item = [a[i] for a in args]
-            what = describe(function, item)
-            parts.append(agrees(student, reference, exercise_config, function, *item, what=what))
-        what = f"{describe(function, args)}, compared with its per-item calls"
-        same_result(whole, torch.stack(parts), tolerance, what)
+        batch_consistent(
+            student,
+            reference,
+            exercise_config,
+            function,
+            args,
+            batched=len(args),
+            describe=lambda a, f=function: describe(f, a),
+        )
 
 
 def test_float32_input(student, reference, exercise_config):

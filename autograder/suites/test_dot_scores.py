@@ -11,6 +11,7 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
@@ -18,6 +19,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import describe_call, normal
 
 FUNCTIONS = ("dot", "attention_scores", "all_attention_scores")
 NAMES = {
@@ -27,11 +29,6 @@ NAMES = {
 }
 N, D = 7, 5
 BATCHES = ((), (2,), (3, 2))
-
-
-def normal(*shape, seed, dtype=torch.float64):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype)
 
 
 def arguments(function, batch=(), *, seed, dtype=torch.float64, n=N):
@@ -46,12 +43,7 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64, n=N):
 
 
 def describe(function, args):
-    """`function` and its inputs' dtype and shapes, for a message (never their values)."""
-    dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(
-        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
-    )
-    return f"{function} on {dtype} inputs {shapes}"
+    return describe_call(function, NAMES[function], args)
 
 
 def check(actual, expected, exercise, what):
@@ -85,20 +77,15 @@ def test_leading_batch_dims(student, reference, exercise_config, function):
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
     for function in FUNCTIONS:
         args = arguments(function, (3,), seed=10)
-        whole = student.call(function, *args).value
-        parts = [
-            agrees(
-                student,
-                reference,
-                exercise_config,
-                function,
-                *(a[i] for a in args),
-                what=describe(function, [a[i] for a in args]),
-            )
-            for i in range(3)
-        ]
-        what = f"{describe(function, args)}, compared with its per-item calls"
-        check(whole, torch.stack(parts), exercise_config, what)
+        batch_consistent(
+            student,
+            reference,
+            exercise_config,
+            function,
+            args,
+            batched=len(args),
+            describe=lambda a, f=function: describe(f, a),
+        )
 
 
 def test_float32_input(student, reference, exercise_config):

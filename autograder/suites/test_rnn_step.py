@@ -11,6 +11,7 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
@@ -18,6 +19,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import describe_call, normal
 
 FUNCTIONS = ("rnn_step", "rnn_forward")
 NAMES = {
@@ -26,11 +28,6 @@ NAMES = {
 }
 D_IN, D_H, D_OUT, T = 5, 4, 3, 6
 BATCHES = ((), (2,), (2, 7))
-
-
-def normal(*shape, seed, dtype=torch.float64, scale=1.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
 
 
 def arguments(function, batch=(), *, seed, dtype=torch.float64, scale=0.6, steps=T):
@@ -45,16 +42,7 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64, scale=0.6, steps
 
 
 def describe(function, args):
-    dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(
-        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
-    )
-    return f"{function} on {dtype} inputs {shapes}"
-
-
-def stack(parts):
-    """Per-item (h, y) results of the reference, stacked into a batch."""
-    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
+    return describe_call(function, NAMES[function], args)
 
 
 def test_course_example(student, reference, exercise_config):
@@ -90,17 +78,17 @@ def test_leading_batch_dims(student, reference, exercise_config, function):
 
 
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
-    tolerance = tolerance_for(exercise_config, torch.float64)
     for function in FUNCTIONS:
         args = arguments(function, (2,), seed=10)
-        whole = student.call(function, *args).value
-        parts = []
-        for i in range(2):
-            item = (args[0][i], args[1][i], *args[2:])
-            what = describe(function, item)
-            parts.append(agrees(student, reference, exercise_config, function, *item, what=what))
-        what = f"{describe(function, args)}, compared with its per-item calls"
-        same_result(whole, stack(parts), tolerance, what)
+        batch_consistent(
+            student,
+            reference,
+            exercise_config,
+            function,
+            args,
+            batched=2,
+            describe=lambda a, f=function: describe(f, a),
+        )
 
 
 def test_float32_input(student, reference, exercise_config):

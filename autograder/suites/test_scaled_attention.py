@@ -14,6 +14,7 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
@@ -21,6 +22,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import describe_call, normal
 
 SDPA, SELF = "scaled_dot_product_attention", "self_attention"
 FUNCTIONS = (SDPA, SELF)
@@ -49,11 +51,6 @@ def causal(n, empty_first_row=False):
     return mask
 
 
-def normal(*shape, seed, dtype=torch.float64, scale=1.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
-
-
 def qkv(batch=(), *, seed, dtype=torch.float64, n_q=N_Q, n_k=N_K, d_k=D_K, d_v=D_V, scale=1.0):
     """Random Q, K, V for scaled_dot_product_attention."""
     return (
@@ -80,16 +77,7 @@ def arguments(function, batch=(), *, seed, dtype=torch.float64):
 
 
 def describe(function, args):
-    dtype = str(args[0].dtype).removeprefix("torch.")
-    shapes = ", ".join(
-        f"{name} {tuple(a.shape)}" for name, a in zip(NAMES[function], args, strict=False)
-    )
-    return f"{function} on {dtype} inputs {shapes}"
-
-
-def stack(parts):
-    """Per-item (context, weights) results of the reference, stacked into a batch."""
-    return tuple(torch.stack(items) for items in zip(*parts, strict=True))
+    return describe_call(function, NAMES[function], args)
 
 
 def check(student, reference, exercise, function, args, what=""):
@@ -123,15 +111,17 @@ def test_leading_batch_dims(student, reference, exercise_config, function):
 
 
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
-    tolerance = tolerance_for(exercise_config, torch.float64)
     for function in FUNCTIONS:
         args = arguments(function, (2,), seed=10)
-        whole = student.call(function, *args).value
-        batched = 3 if function == SDPA else 1  # Q, K, V are batched; the weights are not
-        items = [(*(a[i] for a in args[:batched]), *args[batched:]) for i in range(2)]
-        parts = [check(student, reference, exercise_config, function, item) for item in items]
-        what = f"{describe(function, args)}, compared with its per-item calls"
-        same_result(whole, stack(parts), tolerance, what)
+        batch_consistent(
+            student,
+            reference,
+            exercise_config,
+            function,
+            args,
+            batched=3 if function == SDPA else 1,  # Q, K, V carry the batch; the weights do not
+            describe=lambda a, f=function: describe(f, a),
+        )
 
 
 def test_float32_input(student, reference, exercise_config):

@@ -10,6 +10,7 @@ import torch
 from autograder.course import examples
 from autograder.grading.verdict import (
     agrees,
+    batch_consistent,
     documents_tolerance,
     gradients_agree,
     inputs_unchanged,
@@ -17,13 +18,11 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
+from autograder.suites.inputs import normal
 
 INF = float("inf")
 
-
-def normal(*shape, seed, dtype=torch.float64, scale=3.0):
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
+SCALE = 3.0  # spread the scores so softmax is far from uniform
 
 
 def describe(scores, dim=None):
@@ -34,7 +33,7 @@ def describe(scores, dim=None):
 
 def with_infinities(seed, fully_masked_rows=()):
     """(5, 6) float64 scores with -inf in some entries of every row; some rows all -inf."""
-    scores = normal(5, 6, seed=seed)
+    scores = normal(5, 6, seed=seed, scale=SCALE)
     generator = torch.Generator().manual_seed(seed + 1)
     masked = torch.rand(5, 6, generator=generator) < 0.4
     masked[:, 2] = False  # every row keeps a finite entry unless it is fully masked
@@ -59,14 +58,14 @@ def test_documents_example(student, reference, exercise_config):
 
 def test_leading_batch_dims(student, reference, exercise_config):
     for seed, shape in enumerate([(7,), (3, 7), (2, 3, 7)]):
-        scores = normal(*shape, seed=seed)
+        scores = normal(*shape, seed=seed, scale=SCALE)
         what = f"{describe(scores)} ({len(shape) - 1} leading batch dims)"
         agrees(student, reference, exercise_config, "softmax", scores, what=what)
 
 
 def test_dim_argument(student, reference, exercise_config):
     for dim in (0, 1, -2, 2):
-        scores = normal(4, 5, 6, seed=10 + dim)
+        scores = normal(4, 5, 6, seed=10 + dim, scale=SCALE)
         agrees(
             student,
             reference,
@@ -79,24 +78,26 @@ def test_dim_argument(student, reference, exercise_config):
 
 
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
-    scores = normal(3, 4, 7, seed=20)
-    whole = student.softmax(scores)
-    parts = [
-        agrees(student, reference, exercise_config, "softmax", item, what=describe(item))
-        for item in scores
-    ]
-    what = f"{describe(scores)}, compared with its per-item calls"
-    same_result(whole, torch.stack(parts), tolerance_for(exercise_config, torch.float64), what)
+    scores = normal(3, 4, 7, seed=20, scale=SCALE)
+    batch_consistent(
+        student,
+        reference,
+        exercise_config,
+        "softmax",
+        (scores,),
+        batched=1,
+        describe=lambda a: describe(a[0]),
+    )
 
 
 def test_float32_input(student, reference, exercise_config):
-    scores = normal(3, 7, seed=30, dtype=torch.float32)
+    scores = normal(3, 7, seed=30, dtype=torch.float32, scale=SCALE)
     agrees(student, reference, exercise_config, "softmax", scores, what=describe(scores))
 
 
 def test_single_entry_slices(student, reference, exercise_config):
     for shape, dim in (((4, 1), -1), ((1, 5), 0), ((1,), -1)):
-        scores = normal(*shape, seed=40)
+        scores = normal(*shape, seed=40, scale=SCALE)
         agrees(
             student,
             reference,
@@ -149,7 +150,7 @@ def test_fully_masked_slices_give_zeros(student, reference, exercise_config):
 
 def test_gradients(student, reference, exercise_config):
     for seed, (scores, dim) in enumerate(
-        [(normal(3, 7, seed=70), -1), (normal(4, 3, 5, seed=71), 0)]
+        [(normal(3, 7, seed=70, scale=SCALE), -1), (normal(4, 3, 5, seed=71, scale=SCALE), 0)]
     ):
         gradients_agree(
             student,
@@ -177,11 +178,14 @@ def test_fully_masked_slices_have_zero_gradients(student, reference, exercise_co
 
 
 def test_inputs_unchanged(student):
-    for scores in (normal(3, 7, seed=90), with_infinities(seed=91, fully_masked_rows=(2,))):
+    for scores in (
+        normal(3, 7, seed=90, scale=SCALE),
+        with_infinities(seed=91, fully_masked_rows=(2,)),
+    ):
         inputs_unchanged(student, "softmax", scores, what=describe(scores))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):
     """Judged once softmax runs, so a stub or a module that does not import earns nothing here."""
-    student.softmax(normal(2, 3, seed=100))
+    student.softmax(normal(2, 3, seed=100, scale=SCALE))
     no_forbidden_calls(submission_source, exercise_config)
