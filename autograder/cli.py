@@ -7,14 +7,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from autograder.batch import BatchError, grade_all
 from autograder.build.exercises import check_exercises, write_exercises
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
-from autograder.grading.batch import BatchError, grade_all
-from autograder.grading.grader import Grader
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
-from autograder.sandbox.pool import SandboxError
+from autograder.sandbox.pool import ForkServer, SandboxError
 
 
 class CommandError(Exception):
@@ -51,7 +50,10 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 def _grade(args: argparse.Namespace) -> int:
     course = load_course(args.course)
     outputs = _outputs(args)
-    with Grader(course, strict=args.strict) as grader:
+    server = ForkServer()  # it imports torch on one core while this process does on the other
+    from autograder.grading.grader import Grader
+
+    with Grader(course, strict=args.strict, fork_server=server) as grader:
         report = grader.grade(args.submission, student=args.student)
     for name, out in outputs:
         text = FORMATS[name](report)

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import torch
+
 from autograder.course.config import Course, Exercise
 from autograder.grading.remote import RemoteModule
 from autograder.grading.session import GradingSession, TestOutcome, run_suites
@@ -88,16 +90,23 @@ def exercise_result(
 class Grader:
     """Grades submissions of one course; use as a context manager."""
 
-    def __init__(self, course: Course, *, strict: bool = False) -> None:
+    def __init__(
+        self, course: Course, *, strict: bool = False, fork_server: ForkServer | None = None
+    ) -> None:
+        """`fork_server`: one already started (it is then closed with the grader)."""
+        # Suites compute on tiny tensors: extra threads only add synchronisation (the workers,
+        # forked from the fork server, are single-threaded too).
+        torch.set_num_threads(1)
         self.course = course
         self.strict = strict
         self.references: dict[str, ModuleProxy] = {
             e.id: InProcessModule(load_reference(course, e)) for e in course.exercises
         }
-        self._server: ForkServer | None = None
+        self._server = fork_server
 
     def __enter__(self) -> Grader:
-        self._server = ForkServer()
+        if self._server is None:
+            self._server = ForkServer()
         return self
 
     def __exit__(self, *exc_info: object) -> None:

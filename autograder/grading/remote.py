@@ -20,7 +20,7 @@ from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult
 from autograder.sandbox.pool import ForkServer, Worker
-from autograder.sandbox.worker import WorkerSpec
+from autograder.sandbox.spec import WorkerSpec
 
 IMPORT_TIMEOUT_S = 30.0
 _EXPECTED_KEYS = {"ok": {"status", "value", "grads", "args_after"}}

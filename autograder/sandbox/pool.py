@@ -21,9 +21,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from autograder.sandbox import wire
+from autograder.sandbox import frames
 from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES
-from autograder.sandbox.worker import WorkerSpec
+from autograder.sandbox.spec import WorkerSpec
 
 MAX_OUTPUT_BYTES = 64 * 1024
 SERVER_START_TIMEOUT_S = 120.0
@@ -34,7 +34,11 @@ class SandboxError(RuntimeError):
 
 
 class ForkServer:
-    """A running fork server; use as a context manager."""
+    """A fork server, started at construction and waited for at first use; a context manager.
+
+    This module does not import torch, so a program can start the server first and import
+    torch itself while the server does the same on another core.
+    """
 
     def __init__(self) -> None:
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -57,10 +61,17 @@ class ForkServer:
             cwd=tempfile.gettempdir(),
         )
         theirs.close()
+        self._ready = False
+
+    def _wait_until_ready(self) -> None:
+        """The server imports torch while its starter does other work; wait for it once."""
+        if self._ready:
+            return
         self._control.settimeout(SERVER_START_TIMEOUT_S)
         if self._receive().get("ready") is not True:
             raise SandboxError("the fork server did not start")
         self._control.settimeout(30.0)
+        self._ready = True
 
     def _receive(self) -> dict[str, Any]:
         try:
@@ -77,6 +88,7 @@ class ForkServer:
         read_end, write_end = os.pipe()
         try:
             with self._lock:
+                self._wait_until_ready()
                 request = json.dumps({"op": "spawn", "spec": asdict(spec)}).encode()
                 socket.send_fds(self._control, [request], [theirs.fileno(), write_end])
                 pid = int(self._receive()["pid"])
@@ -125,6 +137,7 @@ class Worker:
 
     def __init__(self, server: ForkServer, pid: int, channel: socket.socket, output: int) -> None:
         self.server, self.pid, self.channel = server, pid, channel
+        channel.setblocking(False)  # so deadlines bound sends too: a worker may stop reading
         self._output_fd = output
         self._output = bytearray()
         self.output_truncated = False
@@ -145,10 +158,10 @@ class Worker:
         return text + ("\n[output truncated]" if self.output_truncated else "")
 
     def send(self, payload: bytes, deadline: float) -> None:
-        wire.write_frame(self.channel.fileno(), payload, deadline)
+        frames.write_frame(self.channel.fileno(), payload, deadline)
 
     def receive(self, max_bytes: int, deadline: float) -> bytes:
-        return wire.read_frame(self.channel.fileno(), max_bytes, deadline)
+        return frames.read_frame(self.channel.fileno(), max_bytes, deadline)
 
     def stop(self, exited: bool = False) -> str:
         """Reap the worker (killing its process group first unless it `exited` on its own)."""

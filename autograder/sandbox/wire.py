@@ -6,22 +6,23 @@ A message is ``header || json || blob``:
 * json: UTF-8 JSON tree of nodes ``{"kind": ..., ...}`` (see ``_KEYS`` for the exact shapes);
 * blob: raw little-endian tensor bytes, one tensor after another in tree order, no gaps.
 
+Messages travel in frames (`autograder.sandbox.frames`).
+
 ``decode`` is the security boundary: it treats its input as hostile, validates every field
 against ``Limits`` and builds only plain values and fresh tensors (no pickle, eval or
-``torch.load``). Frames (``write_frame``/``read_frame``) carry messages over pipes or sockets.
+``torch.load``).
 """
 
 import json
 import math
-import os
-import select
 import struct
 import sys
-import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import torch
+
+from autograder.sandbox.frames import FrameEOF, FrameTimeout, WireError, read_frame, write_frame
 
 if sys.byteorder != "little":
     raise ImportError("autograder.sandbox.wire only supports little-endian hosts")
@@ -29,9 +30,7 @@ if sys.byteorder != "little":
 MAGIC = b"AGW\x00"
 VERSION = 1
 _HEADER = struct.Struct("<4sHQQ")  # magic, version, JSON length, blob length
-_FRAME_PREFIX = struct.Struct("<Q")  # payload length
 _OPAQUE_MAX = 200  # cap on the type name and text of an opaque node
-_READ_CHUNK = 1 << 20
 
 DTYPES: dict[str, torch.dtype] = {
     name: getattr(torch, name)
@@ -56,18 +55,6 @@ _KEYS: dict[str, frozenset[str]] = {
     "opaque": frozenset({"kind", "type", "text"}),
 }
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-class WireError(ValueError):
-    """A message or frame is malformed, over a limit, or could not be transferred."""
-
-
-class FrameTimeout(WireError):
-    """The deadline passed before a frame was fully read or written."""
-
-
-class FrameEOF(WireError):
-    """The stream ended cleanly before the first byte of a frame."""
 
 
 @dataclass(frozen=True)
@@ -370,82 +357,7 @@ def _describe(value: Any) -> str:
 # ------------------------------------------------------------------------------- frames
 
 
-class _HasFileno(Protocol):
-    def fileno(self) -> int: ...
-
-
-def write_frame(
-    fd_or_file: int | _HasFileno, payload: bytes, deadline: float | None = None
-) -> None:
-    """Write ``payload`` as one frame (8-byte little-endian length, then the payload).
-
-    ``deadline`` (a ``time.monotonic()`` value) only bounds waiting on a non-blocking fd: a
-    blocking write cannot be interrupted, so put the fd in non-blocking mode if the peer is
-    untrusted. A closed peer raises ``WireError``; EINTR is retried by Python (PEP 475).
-    """
-    if isinstance(fd_or_file, int):
-        fd = fd_or_file
-    else:
-        flush = getattr(fd_or_file, "flush", None)
-        if flush is not None:
-            flush()  # buffered data must go out before the frame
-        fd = fd_or_file.fileno()
-    body = memoryview(payload).cast("B")
-    for view in (memoryview(_FRAME_PREFIX.pack(len(body))), body):
-        while view:
-            try:
-                view = view[os.write(fd, view) :]
-            except BlockingIOError:
-                _wait(fd, select.POLLOUT, deadline)
-            except BrokenPipeError:
-                raise WireError("peer closed the stream while a frame was being written") from None
-            except OSError as exc:
-                raise WireError(f"writing a frame failed: {exc}") from None
-
-
-def read_frame(fd: int, max_bytes: int, deadline: float | None) -> bytes:
-    """Read one frame's payload from a raw fd, waiting at most until ``deadline``.
-
-    Raises ``FrameEOF`` if the stream ends before the frame starts, ``FrameTimeout`` when
-    ``deadline`` (a ``time.monotonic()`` value, or None for no limit) passes, and
-    ``WireError`` for EOF mid-frame or a declared length over ``max_bytes``.
-    """
-    prefix = _read_exact(fd, _FRAME_PREFIX.size, deadline, "length prefix", eof_ok=True)
-    (length,) = _FRAME_PREFIX.unpack(prefix)
-    if length > max_bytes:
-        raise WireError(f"frame declares {length} bytes, over the {max_bytes}-byte limit")
-    return _read_exact(fd, length, deadline, "payload", eof_ok=False)
-
-
-def _read_exact(fd: int, n: int, deadline: float | None, what: str, eof_ok: bool) -> bytes:
-    chunks: list[bytes] = []
-    got = 0
-    while got < n:
-        _wait(fd, select.POLLIN, deadline)
-        try:
-            chunk = os.read(fd, min(n - got, _READ_CHUNK))
-        except BlockingIOError:  # spurious readiness
-            continue
-        except OSError as exc:
-            raise WireError(f"reading a frame failed: {exc}") from None
-        if not chunk:
-            if eof_ok and got == 0:
-                raise FrameEOF("stream ended before a frame started")
-            raise WireError(f"stream ended mid-frame: got {got} of {n} {what} bytes")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def _wait(fd: int, event: int, deadline: float | None) -> None:
-    """Block until ``fd`` is ready for ``event`` (or errored/closed), or raise FrameTimeout."""
-    timeout_ms = None
-    if deadline is not None:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise FrameTimeout("deadline passed while transferring a frame")
-        timeout_ms = math.ceil(remaining * 1000)
-    poller = select.poll()
-    poller.register(fd, event)
-    if not poller.poll(timeout_ms):
-        raise FrameTimeout("deadline passed while transferring a frame")
+__all__ = [
+    "DEFAULT_LIMITS", "DTYPES", "FrameEOF", "FrameTimeout", "Limits", "Opaque", "WireError",
+    "decode", "encode", "read_frame", "write_frame",
+]  # fmt: skip

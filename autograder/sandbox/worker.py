@@ -13,33 +13,16 @@ import os
 import resource
 import sys
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from autograder.sandbox import wire
 from autograder.sandbox.calls import execute_call
+from autograder.sandbox.spec import WorkerSpec
 
 CHANNEL_FD = 3
 MAX_REQUEST_BYTES = 256 * 2**20
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """What to import, and within which limits (sent by the trusted side as JSON)."""
-
-    module: str
-    path: str
-    scratch: str
-    memory_limit_mb: int
-    cpu_limit_s: int
-    max_file_mb: int = 16
-    max_open_files: int = 64
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:
-        return cls(**data)
 
 
 def _limit(kind: int, value: int) -> None:

@@ -1,0 +1,484 @@
+"""Grade what is not graded yet: `grade_all(root, course=..., db=..., ...)`.
+
+A run skips every submission whose (student, assignment, content hash) is stored. Only this
+(parent) process writes the database, one transaction per finished submission; worker
+processes only grade. So a run killed at any moment, even by SIGKILL, loses at most the
+submissions being graded at that moment, and a rerun grades exactly those and whatever was not
+reached. Report files are written atomically after the commit, and rewritten from the database
+when missing or stale.
+
+Stored: the reports the grader returns, ungradable ones included, and refusals (a folder
+symlinked out of ROOT, a file over `MAX_FILE_BYTES`): properties of the content. Not stored: an
+exception in the grader, a worker process that dies, a report that fails validation: our fault,
+not the submission's; an error report is written and the next run retries it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.util
+import os
+import signal
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from autograder.batch.discovery import Submission, find_submissions, fingerprint
+from autograder.batch.errors import BatchError
+from autograder.batch.names import display_name, report_filename
+from autograder.batch.store import ResultStore, exclusive_lock, export_csv
+from autograder.course.config import Course
+from autograder.reports.model import (
+    ExerciseResult,
+    Report,
+    ReportFormatError,
+    atomic_write_text,
+    from_json,
+    to_json,
+    write_json,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # a submission in flight when a worker process died is retried once
+MAX_POOL_BREAKS = 3  # worker processes dying this many times in a row, nothing graded: give up
+
+
+class GraderLike(Protocol):
+    def grade(self, submission: Path, student: str | None = None, /) -> Report: ...
+
+
+GraderFactory = Callable[[Course], AbstractContextManager[GraderLike]]
+
+
+def real_grader(course: Course) -> AbstractContextManager[GraderLike]:
+    """The default `grader_factory`: the course's real `Grader` (imported only when used)."""
+    from autograder.grading.grader import Grader
+
+    return Grader(course)
+
+
+Status = Literal["graded", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One submission's outcome in this run. `failed`: refused, or the grader broke."""
+
+    student: str
+    assignment: str | None
+    score: float
+    max_score: float
+    status: Status
+    report: Path
+
+
+@dataclass
+class BatchSummary:
+    graded: int = 0
+    skipped: int = 0
+    failed: int = 0
+    results: list[BatchResult] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C: what finished is saved; run again to go on
+
+
+def error_report(course: Course, submission: Submission, message: str) -> Report:
+    """A report for a submission that could not be graded: every exercise 0, status error."""
+    exercises = {
+        e.id: ExerciseResult(
+            id=e.id,
+            title=e.title,
+            score=0.0,
+            max_score=e.points,
+            status="error",
+            message="not graded: see the report's errors",
+        )
+        for e in course.exercises
+    }
+    return Report(
+        score=0.0,
+        max_score=math.fsum(e.points for e in course.exercises),
+        gradable=False,
+        errors=(message,),
+        submission=str(submission.path),
+        student=submission.student,
+        exercises=exercises,
+    )
+
+
+# --- worker processes (spawned: they import these by name) ----------------------------
+
+# ("ok", report.to_dict()) | ("error", message) | ("init_error", message)
+Outcome = tuple[str, Any]
+
+_worker_state: dict[str, Any] = {}
+
+
+def _grade_once(grader: GraderLike, path: Path, student: str) -> Outcome:
+    try:
+        report = grader.grade(path, student)
+        return "ok", report.to_dict()
+    except Exception as error:
+        log.debug("grader raised for %s", student, exc_info=True)
+        detail = traceback.format_exc(limit=-8)
+        return "error", f"the grader failed ({type(error).__name__}: {error})\n{detail}"
+
+
+def _watch_parent() -> None:
+    """If the batch process dies (even SIGKILL), take this worker and its group down too."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        if os.getpgrp() == os.getpid():  # our own group: this worker and its fork server
+            os.killpg(0, signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-batch-parent", daemon=True).start()
+
+
+def _worker_init(factory: GraderFactory, course: Course) -> None:
+    # Our own process group: a Ctrl-C in the terminal reaches the batch process only, which
+    # lets the submissions in progress finish, instead of breaking their grading halfway.
+    with contextlib.suppress(OSError):
+        os.setpgrp()
+    _watch_parent()
+    try:
+        manager = factory(course)
+        _worker_state["grader"] = manager.__enter__()
+    except Exception as error:
+        _worker_state["init_error"] = f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+        return
+    multiprocessing.util.Finalize(None, manager.__exit__, args=(None, None, None), exitpriority=10)
+
+
+def _worker_grade(path: str, student: str) -> Outcome:
+    if "init_error" in _worker_state:
+        return "init_error", _worker_state["init_error"]
+    return _grade_once(_worker_state["grader"], Path(path), student)
+
+
+# --- the batch -------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    submission: Submission
+    content: str
+    attempts: int = 0
+
+
+class _Bar:
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.progress = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
+            self.task = self.progress.add_task("grading", total=total)
+
+    def __enter__(self) -> _Bar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def show(self, verb: str, submission: Submission, advance: int = 0) -> None:
+        if self.progress is not None:
+            name = submission.student
+            if submission.assignment is not None:
+                name += f"/{submission.assignment}"
+            self.progress.update(
+                self.task, description=f"{verb} {display_name(name)}", advance=advance
+            )
+
+
+class _Batch:
+    def __init__(
+        self,
+        course: Course,
+        store: ResultStore,
+        reports_dir: Path,
+        bar: _Bar,
+        factory: GraderFactory,
+    ) -> None:
+        self.course, self.store, self.reports_dir = course, store, reports_dir
+        self.bar, self.factory = bar, factory
+        self.summary = BatchSummary()
+
+    def report_path(self, submission: Submission) -> Path:
+        return self.reports_dir / report_filename(submission.student, submission.assignment)
+
+    def done(self, submission: Submission, report: Report, status: Status) -> None:
+        self.summary.results.append(
+            BatchResult(
+                student=submission.student,
+                assignment=submission.assignment,
+                score=report.score,
+                max_score=report.max_score,
+                status=status,
+                report=self.report_path(submission),
+            )
+        )
+        setattr(self.summary, status, getattr(self.summary, status) + 1)
+        self.bar.show(status, submission, advance=1)
+
+    def prepare(self, submissions: list[Submission]) -> list[_Job]:
+        """Skip what is stored (fixing its report file), refuse what must be; the rest to do."""
+        jobs = []
+        for submission in submissions:
+            self.bar.show("checking", submission)
+            content, problem = fingerprint(submission)
+            stored = self.store.find(submission.key, content)
+            if stored is not None:
+                try:
+                    report = from_json(stored)
+                except ReportFormatError as error:
+                    log.warning("%s: stored report unreadable (%s); grading again", content, error)
+                else:
+                    self.store.mark_latest(submission.key, content)
+                    path = self.report_path(submission)
+                    text = to_json(report)
+                    try:
+                        up_to_date = path.read_bytes() == text.encode("utf-8")
+                    except OSError:
+                        up_to_date = False
+                    if not up_to_date:
+                        atomic_write_text(path, text)
+                    self.done(submission, report, "skipped")
+                    continue
+            if problem is not None:
+                log.warning("%s: refused: %s", submission.path, problem)
+                self.finish(
+                    _Job(submission, content),
+                    error_report(self.course, submission, problem),
+                    stored=True,
+                    status="failed",
+                )
+            else:
+                jobs.append(_Job(submission, content))
+        return jobs
+
+    def finish(self, job: _Job, report: Report, *, stored: bool, status: Status) -> None:
+        """Commit first, then the report file: a crash between them is repaired next run."""
+        if stored:
+            self.store.add(job.submission.key, job.content, report)
+        write_json(report, self.report_path(job.submission))
+        self.done(job.submission, report, status)
+
+    def fail(self, job: _Job, message: str) -> None:
+        """Our fault, not the submission's: an error report, nothing stored (retried next run)."""
+        log.error("%s: %s", job.submission.path, message)
+        short = message.split("\n", 1)[0]
+        report = error_report(self.course, job.submission, f"{short}; please report it")
+        self.finish(job, report, stored=False, status="failed")
+
+    def outcome(self, job: _Job, outcome: Outcome) -> None:
+        kind, payload = outcome
+        if kind == "init_error":
+            raise BatchError(f"the grader could not start in a worker process: {payload}")
+        if kind != "ok":
+            self.fail(job, payload)
+            return
+        try:
+            report = Report.from_dict(payload)
+        except ReportFormatError as error:
+            self.fail(job, f"the grader produced an invalid report ({error})")
+            return
+        self.finish(job, report, stored=True, status="graded")
+
+    def run_here(self, jobs: list[_Job]) -> None:
+        """workers=1: grade in this process, with one grader (easy to debug)."""
+        try:
+            manager = self.factory(self.course)
+            grader = manager.__enter__()
+        except Exception as error:
+            raise BatchError(
+                f"the grader could not start: {type(error).__name__}: {error}"
+            ) from error
+        with contextlib.ExitStack() as stack:
+            stack.push(manager)
+            for job in jobs:
+                self.bar.show("grading", job.submission)
+                self.outcome(job, _grade_once(grader, job.submission.path, job.submission.student))
+
+    def run_pool(self, jobs: list[_Job], workers: int) -> None:
+        """Grade in `workers` spawned processes, each holding one grader for its whole life."""
+        queue = deque(jobs)
+        breaks = 0
+        while queue:
+            graded_before = self.summary.graded + self.summary.failed
+            if self._one_pool(queue, workers):
+                breaks = (
+                    0 if self.summary.graded + self.summary.failed > graded_before else breaks + 1
+                )
+                if breaks >= MAX_POOL_BREAKS:
+                    raise BatchError(
+                        f"the grading worker processes died {breaks} times in a row without "
+                        "grading anything; see the messages above"
+                    )
+
+    def _one_pool(self, queue: deque[_Job], workers: int) -> bool:
+        """Grade from `queue` until it is empty or the pool breaks (then True)."""
+        executor = ProcessPoolExecutor(
+            max_workers=min(workers, len(queue)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(self.factory, self.course),
+        )
+        running: dict[Future[Outcome], _Job] = {}
+        broken = False
+        try:
+            try:
+                while running or (queue and not broken):
+                    while queue and not broken and len(running) < workers:
+                        job = queue.popleft()
+                        self.bar.show("grading", job.submission)
+                        path, student = str(job.submission.path), job.submission.student
+                        try:
+                            running[executor.submit(_worker_grade, path, student)] = job
+                        except BrokenProcessPool:  # broke under another submission
+                            queue.appendleft(job)
+                            broken = True
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        broken |= self._collect(running.pop(future), future, queue)
+            except KeyboardInterrupt:
+                self.summary.interrupted = True
+                queue.clear()
+                log.warning(
+                    "interrupted: finishing the %d submission(s) in progress "
+                    "(Ctrl-C again to stop now; they are then graded next run)",
+                    len(running),
+                )
+                try:
+                    for future in list(running):
+                        wait([future])
+                        self._collect(running.pop(future), future, queue)
+                except KeyboardInterrupt:
+                    _kill_workers(executor)
+                queue.clear()
+        except BaseException:
+            _kill_workers(executor)
+            raise
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+        return broken
+
+    def _collect(self, job: _Job, future: Future[Outcome], queue: deque[_Job]) -> bool:
+        """Handle one finished future; True if the pool broke under it."""
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            job.attempts += 1
+            if job.attempts < MAX_ATTEMPTS:
+                queue.appendleft(job)
+            else:
+                self.fail(job, "the grading process died while grading this submission")
+            return True
+        except Exception as error:  # e.g. a result that could not be sent back
+            self.fail(job, f"the grading process failed ({type(error).__name__}: {error})")
+            return False
+        self.outcome(job, outcome)
+        return False
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    processes = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)  # the worker's own group, fork server included
+        with contextlib.suppress(OSError):
+            process.kill()
+
+
+def _remove_stale_temp_files(reports_dir: Path) -> None:
+    """Temp files `atomic_write_text` left when a run was killed mid-write (never reports)."""
+    for path in reports_dir.glob(".*.json.*.tmp"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def grade_all(
+    root: Path,
+    *,
+    course: Course,
+    db: Path,
+    reports_dir: Path,
+    workers: int = 2,
+    csv_path: Path | None = None,
+    grader_factory: GraderFactory = real_grader,
+    progress: bool = True,
+) -> BatchSummary:
+    """Grade every submission under `root` not graded yet; see the module doc.
+
+    Each report goes to `reports_dir/<student>.json` (`<student>__<assignment>.json` for an
+    nbgrader tree); `csv_path`, if given, gets `export_csv` at the end. Ctrl-C stops cleanly:
+    the submissions in progress finish (in-process, with workers=1: are dropped), what finished
+    is saved and the summary says `interrupted`. Raises `BatchError` when the batch cannot run
+    (database of another version or in use, grader that cannot start).
+
+    `grader_factory(course)` is called once per worker process (spawned: it must be picklable,
+    and a script calling this with workers > 1 needs the `if __name__ == "__main__":` guard).
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    root, db, reports_dir = Path(root), Path(db), Path(reports_dir)
+    if not root.is_dir():
+        raise BatchError(f"{root}: no such folder")
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    real_reports = reports_dir.resolve()
+    submissions = [s for s in find_submissions(root) if s.path.resolve() != real_reports]
+    with exclusive_lock(db):
+        store = ResultStore(db)
+        try:
+            _remove_stale_temp_files(reports_dir)
+            with _Bar(progress, len(submissions)) as bar:
+                batch = _Batch(course, store, reports_dir, bar, grader_factory)
+                summary = batch.summary
+                try:
+                    jobs = batch.prepare(submissions)
+                    if jobs and workers == 1:
+                        batch.run_here(jobs)
+                    elif jobs:
+                        batch.run_pool(jobs, workers)
+                except KeyboardInterrupt:
+                    summary.interrupted = True
+        finally:
+            store.close()
+        if csv_path is not None:
+            export_csv(db, course, Path(csv_path))
+    return summary

@@ -1,0 +1,110 @@
+"""Frames: length-prefixed byte strings over pipes and sockets, with deadlines.
+
+A frame is an 8-byte little-endian length, then that many bytes. Reading never allocates more
+than the caller's cap and never waits past its deadline; a peer that hangs up or stalls raises a
+`WireError` the caller can report. No torch here: the process-management code imports this
+before torch is loaded.
+"""
+
+import math
+import os
+import select
+import struct
+import time
+from typing import Protocol
+
+_FRAME_PREFIX = struct.Struct("<Q")  # payload length
+_READ_CHUNK = 1 << 20
+
+
+class WireError(ValueError):
+    """A message or frame is malformed, over a limit, or could not be transferred."""
+
+
+class FrameTimeout(WireError):
+    """The deadline passed before a frame was fully read or written."""
+
+
+class FrameEOF(WireError):
+    """The stream ended cleanly before the first byte of a frame."""
+
+
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+def write_frame(
+    fd_or_file: int | _HasFileno, payload: bytes, deadline: float | None = None
+) -> None:
+    """Write ``payload`` as one frame (8-byte little-endian length, then the payload).
+
+    ``deadline`` (a ``time.monotonic()`` value) only bounds waiting on a non-blocking fd: a
+    blocking write cannot be interrupted, so put the fd in non-blocking mode if the peer is
+    untrusted. A closed peer raises ``WireError``; EINTR is retried by Python (PEP 475).
+    """
+    if isinstance(fd_or_file, int):
+        fd = fd_or_file
+    else:
+        flush = getattr(fd_or_file, "flush", None)
+        if flush is not None:
+            flush()  # buffered data must go out before the frame
+        fd = fd_or_file.fileno()
+    body = memoryview(payload).cast("B")
+    for view in (memoryview(_FRAME_PREFIX.pack(len(body))), body):
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                _wait(fd, select.POLLOUT, deadline)
+            except BrokenPipeError:
+                raise WireError("peer closed the stream while a frame was being written") from None
+            except OSError as exc:
+                raise WireError(f"writing a frame failed: {exc}") from None
+
+
+def read_frame(fd: int, max_bytes: int, deadline: float | None) -> bytes:
+    """Read one frame's payload from a raw fd, waiting at most until ``deadline``.
+
+    Raises ``FrameEOF`` if the stream ends before the frame starts, ``FrameTimeout`` when
+    ``deadline`` (a ``time.monotonic()`` value, or None for no limit) passes, and
+    ``WireError`` for EOF mid-frame or a declared length over ``max_bytes``.
+    """
+    prefix = _read_exact(fd, _FRAME_PREFIX.size, deadline, "length prefix", eof_ok=True)
+    (length,) = _FRAME_PREFIX.unpack(prefix)
+    if length > max_bytes:
+        raise WireError(f"frame declares {length} bytes, over the {max_bytes}-byte limit")
+    return _read_exact(fd, length, deadline, "payload", eof_ok=False)
+
+
+def _read_exact(fd: int, n: int, deadline: float | None, what: str, eof_ok: bool) -> bytes:
+    chunks: list[bytes] = []
+    got = 0
+    while got < n:
+        _wait(fd, select.POLLIN, deadline)
+        try:
+            chunk = os.read(fd, min(n - got, _READ_CHUNK))
+        except BlockingIOError:  # spurious readiness
+            continue
+        except OSError as exc:
+            raise WireError(f"reading a frame failed: {exc}") from None
+        if not chunk:
+            if eof_ok and got == 0:
+                raise FrameEOF("stream ended before a frame started")
+            raise WireError(f"stream ended mid-frame: got {got} of {n} {what} bytes")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _wait(fd: int, event: int, deadline: float | None) -> None:
+    """Block until ``fd`` is ready for ``event`` (or errored/closed), or raise FrameTimeout."""
+    timeout_ms = None
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FrameTimeout("deadline passed while transferring a frame")
+        timeout_ms = math.ceil(remaining * 1000)
+    poller = select.poll()
+    poller.register(fd, event)
+    if not poller.poll(timeout_ms):
+        raise FrameTimeout("deadline passed while transferring a frame")

@@ -1,0 +1,23 @@
+"""What the trusted side asks the fork server for: one worker, its module and its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What to import, and within which limits (sent by the trusted side as JSON)."""
+
+    module: str
+    path: str
+    scratch: str
+    memory_limit_mb: int
+    cpu_limit_s: int
+    max_file_mb: int = 16
+    max_open_files: int = 64
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:
+        return cls(**data)

@@ -1,0 +1,113 @@
+"""How fast the grader is, measured side by side in one run.
+
+- `autograder grade` of one submission against the floor `python -c "import torch"` (goal: 1.5x);
+- `autograder grade-all` over a class of copies of the reference and the stubs: the cost per
+  submission amortised over the batch (goal: 50 ms), and the marginal cost of one more
+  submission (the difference between a large and a small class);
+- `nbgrader autograde` of the same work, when nbgrader is installed.
+
+A benchmark, not a test: the machine is shared and noisy, so it prints medians of alternating
+runs and their ratios. Usage: `python bench/grading.py [--rounds 3] [--class-size 40]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGRADER = [sys.executable, "-m", "autograder"]
+
+
+def run(command: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr}")
+    return time.perf_counter() - start
+
+
+def make_class(folder: Path, size: int) -> Path:
+    """`size` students: every other one hands in the reference, the rest the untouched stubs."""
+    root = folder / f"class-{size}"
+    for i in range(size):
+        source = ROOT / ("solutions" if i % 2 == 0 else "exercises")
+        shutil.copytree(
+            source, root / f"student{i:03d}", ignore=shutil.ignore_patterns("test_*", "__pycache__")
+        )
+    return root
+
+
+def grade_all(root: Path, workspace: Path, workers: int) -> float:
+    db = workspace / f"{root.name}-{time.monotonic_ns()}.sqlite"
+    reports = workspace / f"{db.stem}-reports"
+    return run(
+        [
+            *AUTOGRADER,
+            "grade-all",
+            str(root),
+            "--db",
+            str(db),
+            "--reports",
+            str(reports),
+            "--workers",
+            str(workers),
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--class-size", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp)
+        small, large = make_class(workspace, 2), make_class(workspace, args.class_size)
+        report = str(workspace / "report.json")
+        commands = {
+            "import torch": lambda: run([sys.executable, "-c", "import torch"]),
+            "grade (reference)": lambda: run(
+                [*AUTOGRADER, "grade", "solutions", "--format", "json", "--out", report]
+            ),
+            "grade-all, 2 students": lambda: grade_all(small, workspace, args.workers),
+            f"grade-all, {args.class_size} students": lambda: grade_all(
+                large, workspace, args.workers
+            ),
+        }
+        commands["import torch"]()  # warm the file cache
+        samples: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.rounds):
+            for name, measure in commands.items():
+                samples[name].append(measure())
+    median = {name: statistics.median(times) for name, times in samples.items()}
+    floor = median["import torch"]
+    print(f"{'command':32} {'median s':>9} {'vs torch':>9}")
+    for name, seconds in median.items():
+        print(f"{name:32} {seconds:9.3f} {seconds / floor:8.2f}x")
+    big = median[f"grade-all, {args.class_size} students"]
+    amortised = big / args.class_size
+    marginal = (big - median["grade-all, 2 students"]) / (args.class_size - 2)
+    print(
+        f"\ngrade vs import torch:         {median['grade (reference)'] / floor:.2f}x (goal <= 1.5x)"
+    )
+    print(
+        f"grade-all amortised per student: {amortised * 1000:.0f} ms (goal <= 50 ms), {args.workers} workers"
+    )
+    print(f"grade-all marginal per student:  {marginal * 1000:.0f} ms")
+    if importlib.util.find_spec("nbgrader") is None:
+        print("nbgrader: not installed here, not measured")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The results database: the gradebook CSV, and databases of another version or kind."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+
+import pytest
+from batch_fakes import ALPHA, Env, write
+
+from autograder.batch import BatchError, export_csv
+from autograder.batch.store import DB_SCHEMA_VERSION
+
+
+@pytest.fixture
+def env(tmp_path):
+    return Env(tmp_path)
+
+
+def test_csv_has_exercise_columns_and_defuses_formulas(env):
+    for name in ("=HYPERLINK(1)", "+1", "-2", "@cmd", "..x", os.fsdecode(b"jos\xe9")):
+        write(env.root / name, ALPHA)  # "..x" is hidden: ignored
+
+    env.grade()
+
+    with open(env.db.parent / "grades.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["student", "assignment", "score", "max_score", "alpha", "beta"]
+    body = {row[0]: row[1:] for row in rows[1:]}
+    assert body["alice"] == ["", "15", "15", "10", "5"]
+    assert body["carol"] == ["", "5", "15", "0", "5"]
+    assert {"'=HYPERLINK(1)", "'+1", "'-2", "'@cmd", "jos\\xe9"} <= set(body)
+    for path in env.reports.iterdir():
+        assert not path.name.startswith((".", "-")), path.name
+    assert len(list(env.reports.iterdir())) == 8
+
+    other = env.db.parent / "again.csv"  # the standalone export gives the same file
+    assert export_csv(env.db, env.course, other) == 8
+    assert other.read_bytes() == (env.db.parent / "grades.csv").read_bytes()
+
+
+def test_a_database_of_another_version_or_kind_is_refused(env, tmp_path):
+    env.grade()
+    with sqlite3.connect(env.db) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+    with pytest.raises(BatchError, match=rf"schema version 99.*version {DB_SCHEMA_VERSION} only"):
+        env.grade()
+
+    env.db = tmp_path / "not-a-db.sqlite"
+    env.db.write_text("hello, I am a text file" * 100)
+    with pytest.raises(BatchError, match="not a usable results database"):
+        env.grade()
+
+    env.db = tmp_path / "other.sqlite"
+    with sqlite3.connect(env.db) as conn:
+        conn.execute("CREATE TABLE things (x)")
+    conn.close()
+    with pytest.raises(BatchError, match="not an autograder results database"):
+        env.grade()
+    with pytest.raises(BatchError, match="no such results database"):
+        export_csv(tmp_path / "missing.sqlite", env.course, tmp_path / "x.csv")
