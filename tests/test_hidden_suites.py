@@ -1,62 +1,29 @@
-"""The hidden suites grade what they should: the reference passes every hidden test, the stubs
-are "not attempted" everywhere, and every wrong submission in tests/mistakes/ loses points on
-its own exercise only. Messages never give away a hidden test's expected values."""
+"""The hidden suites grade what they should, through the real sandboxed grader: the reference
+passes every hidden test, the stubs are "not attempted" everywhere, and every wrong submission
+in tests/mistakes/ loses points on its own exercise only. Messages never give away a hidden
+test's expected values."""
 
 from __future__ import annotations
 
-import gc
-import importlib.util
 import re
-from collections.abc import Mapping
+import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from autograder.course import examples
-from autograder.course.config import Course
-from autograder.grading.session import GradingSession, TestOutcome, run_suites
-from autograder.grading.student import InProcessModule
+from autograder.grading.grader import Grader
+from autograder.reports.model import Report
 
-# The project root, computed here so `pytest tests/...` works without `python -m`.
 ROOT = Path(__file__).resolve().parents[1]
 MISTAKES_DIR = ROOT / "tests" / "mistakes"
 MISTAKES = sorted(MISTAKES_DIR.glob("*/*.py"))
 
 
-def grade(course: Course, submission: Mapping[str, Path]) -> list[TestOutcome]:
-    """Run every hidden suite in this process on `submission`, {module name: its file}.
-
-    A stand-in for the worker-backed grader: student modules run in process, like the reference.
-    One torch thread, as a worker would: tiny tensors only lose time to a thread pool. The objects
-    alive before the run are frozen, or pytest's gc.collect at the end of every run walks them all.
-    """
-
-    def proxy(path: Path) -> InProcessModule:
-        spec = importlib.util.spec_from_file_location(
-            f"graded_{path.parent.name}_{path.stem}", path
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return InProcessModule(module)
-
-    references = {e.id: proxy(course.solutions_dir / e.filename) for e in course.exercises}
-    students = {module: proxy(path) for module, path in submission.items()}
-    sources = {module: path.read_text(encoding="utf-8") for module, path in submission.items()}
-    session = GradingSession(course, references, lambda e: students[e.module], sources)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    gc.freeze()
-    try:
-        return run_suites(session)
-    finally:
-        gc.unfreeze()
-        torch.set_num_threads(threads)
-
-
-def folder(course: Course, path: Path) -> dict[str, Path]:
-    """A submission made of the exercise modules in `path`."""
-    return {e.module: path / e.filename for e in course.exercises}
+@pytest.fixture(scope="module")
+def grader(course):
+    with Grader(course) as grader:
+        yield grader
 
 
 def printed_values() -> set[str]:
@@ -82,36 +49,41 @@ def leaks(message: str) -> list[str]:
     )
 
 
-def not_passed(outcomes: list[TestOutcome]) -> list[str]:
+def not_passed(report: Report, exercises: list[str] | None = None) -> list[str]:
     return [
-        f"{o.exercise}::{o.name} {o.status}: {o.message}" for o in outcomes if o.status != "passed"
+        f"{exercise}::{test.name} {test.status}: {test.message}"
+        for exercise, result in report.exercises.items()
+        if exercises is None or exercise in exercises
+        for test in result.tests
+        if test.status != "passed"
     ]
 
 
 @pytest.fixture(scope="module")
-def reference_outcomes(course):
-    return grade(course, folder(course, course.solutions_dir))
+def reference_report(course, grader):
+    return grader.grade(course.solutions_dir)
 
 
-def test_every_exercise_has_a_hidden_suite_of_8_to_15_tests(course, reference_outcomes):
-    counts = {e.id: 0 for e in course.exercises}
-    for outcome in reference_outcomes:
-        counts[outcome.exercise] += 1
+def test_every_exercise_has_a_hidden_suite_of_8_to_15_tests(reference_report):
+    counts = {
+        exercise: len(result.tests) for exercise, result in reference_report.exercises.items()
+    }
     assert all(8 <= n <= 15 for n in counts.values()), counts
 
 
-def test_the_reference_passes_every_hidden_test(reference_outcomes):
-    assert reference_outcomes
-    assert not_passed(reference_outcomes) == []
+def test_the_reference_passes_every_hidden_test(reference_report, course):
+    assert not_passed(reference_report) == []
+    assert reference_report.score == pytest.approx(course.max_score)
 
 
-def test_stubs_are_not_attempted_in_every_hidden_test(course):
-    outcomes = grade(course, folder(course, course.exercises_dir))
-    assert {o.exercise for o in outcomes} == {e.id for e in course.exercises}
+def test_stubs_are_not_attempted_in_every_hidden_test(course, grader):
+    report = grader.grade(course.exercises_dir)
+    assert {r.status for r in report.exercises.values()} == {"not_attempted"}
     wrong = [
-        f"{o.exercise}::{o.name}"
-        for o in outcomes
-        if not (o.status == "failed" and o.not_attempted)
+        f"{exercise}::{test.name}"
+        for exercise, result in report.exercises.items()
+        for test in result.tests
+        if not (test.status == "failed" and "not attempted" in test.message)
     ]
     assert wrong == []
 
@@ -128,15 +100,17 @@ def test_the_corpus_readme_lists_every_mistake():
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_a_mistake_fails_its_own_exercise_and_nothing_else(course, mistake):
+def test_a_mistake_fails_its_own_exercise_and_nothing_else(course, grader, tmp_path, mistake):
     exercise = course.exercise(mistake.parent.name)
-    outcomes = grade(course, {**folder(course, course.solutions_dir), exercise.module: mistake})
-    own = [o for o in outcomes if o.exercise == exercise.id]
-    others = [o for o in outcomes if o.exercise != exercise.id]
-    assert own and others
-    assert any(o.status == "failed" for o in own), "no hidden test catches this mistake"
-    assert not_passed(others) == []
-    assert [o for o in own if o.status not in ("passed", "failed")] == [], "a suite broke"
-    for outcome in own:
-        assert not outcome.not_attempted
-        assert leaks(outcome.message) == [], outcome.message
+    submission = tmp_path / "submission"
+    shutil.copytree(course.solutions_dir, submission, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(mistake, submission / exercise.filename)
+    report = grader.grade(submission)
+    own = report.exercises[exercise.id]
+    others = [e.id for e in course.exercises if e.id != exercise.id]
+    assert own.score < own.max_score, "no hidden test catches this mistake"
+    assert not_passed(report, others) == []
+    assert [t for t in own.tests if t.status not in ("passed", "failed")] == [], "a suite broke"
+    for test in own.tests:
+        assert "not attempted" not in test.message
+        assert leaks(test.message) == [], test.message

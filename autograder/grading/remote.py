@@ -18,12 +18,12 @@ from autograder.course.config import Exercise
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
-from autograder.sandbox.calls import CallResult
+from autograder.sandbox.calls import CallResult, input_label
 from autograder.sandbox.pool import ForkServer, Worker
 from autograder.sandbox.spec import WorkerSpec
 
 IMPORT_TIMEOUT_S = 30.0
-_EXPECTED_KEYS = {"ok": {"status", "value", "grads", "args_after"}}
+_ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 
 
 class ImportFailed(StudentRaised):
@@ -109,7 +109,12 @@ class RemoteModule(ModuleProxy):
         return message
 
     def call(
-        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+        self,
+        function: str,
+        *args: Any,
+        projections: list[Tensor] | None = None,
+        return_inputs: bool = False,
+        **kwargs: Any,
     ) -> CallResult:
         if self._import_error is not None:
             raise self._import_error
@@ -127,6 +132,7 @@ class RemoteModule(ModuleProxy):
             "args": list(args),
             "kwargs": kwargs,
             "projections": projections,
+            "inputs": return_inputs,
         }
         try:
             worker.send(wire.encode(request), deadline)
@@ -134,9 +140,13 @@ class RemoteModule(ModuleProxy):
             how = self._retire(worker)
             raise WorkerFailed(f"the worker {how} before {doing}") from None
         answer = self._receive(worker, deadline, doing)
-        return self._result(function, answer, len(args))
+        inputs = [*range(len(args)), *kwargs] if return_inputs else None
+        return self._result(function, answer, len(args), inputs)
 
-    def _result(self, function: str, answer: dict[str, Any], n_args: int) -> CallResult:
+    def _result(
+        self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str] | None
+    ) -> CallResult:
+        """Check an answer's shape strictly, then turn it into a result or an exception."""
         status = answer["status"]
         if status == "raised":
             if answer.get("not_implemented") is True:
@@ -159,20 +169,19 @@ class RemoteModule(ModuleProxy):
                 "TypeError",
                 f"returned a value that cannot be checked: {answer.get('message')}",
             )
-        if status != "ok" or set(answer) != _EXPECTED_KEYS["ok"]:
+        if status != "ok" or set(answer) != _ANSWER_KEYS:
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
-        grads, after = answer["grads"], answer["args_after"]
-        if (
-            not isinstance(grads, tuple | list)
-            or not isinstance(after, tuple | list)
-            or len(after) != n_args
+        grads, after = answer["grads"], answer["inputs_after"]
+        expected = None if inputs is None else {input_label(i) for i in inputs}
+        if not isinstance(grads, tuple | list) or (
+            (after is None) != (expected is None) or (after is not None and set(after) != expected)
         ):
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
         if grads and (
             len(grads) != n_args or not all(g is None or isinstance(g, Tensor) for g in grads)
         ):
             raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
-        return CallResult(answer["value"], tuple(grads), tuple(after))
+        return CallResult(answer["value"], tuple(grads), after)
 
     def close(self) -> None:
         if self._worker is not None:

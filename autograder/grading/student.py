@@ -21,8 +21,14 @@ class ModuleProxy:
     """Calls functions of one exercise module by name."""
 
     def call(
-        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+        self,
+        function: str,
+        *args: Any,
+        projections: list[Tensor] | None = None,
+        return_inputs: bool = False,
+        **kwargs: Any,
     ) -> CallResult:
+        """Call `function(*args, **kwargs)`; see `execute_call` for the two options."""
         raise NotImplementedError
 
     def __getattr__(self, function: str) -> Callable[..., Any]:
@@ -38,7 +44,12 @@ class InProcessModule(ModuleProxy):
         self.module = module
 
     def call(
-        self, function: str, *args: Any, projections: list[Tensor] | None = None, **kwargs: Any
+        self,
+        function: str,
+        *args: Any,
+        projections: list[Tensor] | None = None,
+        return_inputs: bool = False,
+        **kwargs: Any,
     ) -> CallResult:
         target = getattr(self.module, function, None)
         if not callable(target):
@@ -46,7 +57,7 @@ class InProcessModule(ModuleProxy):
                 function, "AttributeError", f"the module has no function {function}"
             )
         try:
-            return execute_call(target, args, kwargs, projections)
+            return execute_call(target, args, kwargs, projections, return_inputs)
         except NotImplementedError as error:
             raise NotAttempted(function, str(error)) from None
         except Exception as error:

@@ -18,7 +18,7 @@ from torch import Tensor
 from autograder.course.config import Exercise, Tolerance
 from autograder.course.forbidden import find_forbidden
 from autograder.grading.student import ModuleProxy
-from autograder.sandbox.calls import output_tensors
+from autograder.sandbox.calls import input_label, output_tensors
 from autograder.sandbox.wire import Opaque
 
 
@@ -118,15 +118,17 @@ def gradients_agree(
 def inputs_unchanged(
     student: ModuleProxy, function: str, *args: Any, what: str, **kwargs: Any
 ) -> None:
-    """The function must leave every positional input as it found it."""
-    after = student.call(function, *args, **kwargs).args_after
-    for index, (before, later) in enumerate(zip(args, after, strict=True)):
+    """The function must leave every input, positional or keyword, as it found it."""
+    after = student.call(function, *args, return_inputs=True, **kwargs).inputs_after or {}
+    given = {input_label(i): a for i, a in enumerate(args)} | {
+        input_label(k): v for k, v in kwargs.items()
+    }
+    for label, before in given.items():
+        later = after.get(label)
         if isinstance(before, Tensor) and not (
             isinstance(later, Tensor) and later.shape == before.shape and torch.equal(later, before)
         ):
-            fail(
-                f"{what}: argument {index + 1} was modified in place; compute a new tensor instead"
-            )
+            fail(f"{what}: {label} was modified in place; compute a new tensor instead")
 
 
 def documents_tolerance(exercise: Exercise) -> Tolerance:

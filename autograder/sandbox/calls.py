@@ -20,12 +20,18 @@ class CallResult:
 
     `grads[i]` is the gradient of Σ_k ⟨output_k, projections[k]⟩ with respect to positional
     argument i (None where the argument is not a floating tensor, or gradients were not asked
-    for); `args_after` holds the positional arguments as they were after the call.
+    for). `inputs_after`, when asked for, holds every input as it was after the call, keyed
+    by `input_label` (positional arguments by number, keyword arguments by name).
     """
 
     value: Any
     grads: tuple[Tensor | None, ...] = ()
-    args_after: tuple[Any, ...] = ()
+    inputs_after: dict[str, Any] | None = None
+
+
+def input_label(position: int | str) -> str:
+    """How messages name an input: "argument 2" for positions (from 0), else its name."""
+    return f"argument {position + 1}" if isinstance(position, int) else position
 
 
 def output_tensors(value: Any) -> Iterator[Tensor]:
@@ -46,9 +52,12 @@ def execute_call(
     args: Sequence[Any],
     kwargs: dict[str, Any],
     projections: Sequence[Tensor] | None = None,
+    return_inputs: bool = False,
 ) -> CallResult:
-    """Call `function(*args, **kwargs)`; with projections, also differentiate the output."""
+    """Call `function(*args, **kwargs)` on copies of the inputs; with projections, also
+    differentiate the output; with `return_inputs`, also return the inputs after the call."""
     args = [_copy(a) for a in args]
+    kwargs = {name: _copy(value) for name, value in kwargs.items()}
     wants_grad = projections is not None
     if wants_grad:
         for a in args:
@@ -63,8 +72,11 @@ def execute_call(
                 f"returned {len(outputs)} tensors where {len(projections)} were expected"
             )
         grads = _gradients(outputs, projections, args)
-    detached = _detach(value)
-    return CallResult(detached, grads, tuple(_copy(a) for a in args))
+    inputs_after = None
+    if return_inputs:
+        inputs_after = {input_label(i): _copy(a) for i, a in enumerate(args)}
+        inputs_after.update({input_label(name): _copy(v) for name, v in kwargs.items()})
+    return CallResult(_detach(value), grads, inputs_after)
 
 
 def _gradients(outputs: list[Tensor], projections: Sequence[Tensor], args: list[Any]) -> tuple:

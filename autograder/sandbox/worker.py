@@ -102,14 +102,16 @@ def _answer(module: ModuleType, request: dict[str, Any], path: str) -> dict[str,
             "message": f"the module defines no function {request['function']}",
         }
     try:
-        result = execute_call(function, request["args"], request["kwargs"], request["projections"])
+        result = execute_call(
+            function, request["args"], request["kwargs"], request["projections"], request["inputs"]
+        )
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: report, keep serving
         return _failure(error, path)
     return {
         "status": "ok",
         "value": result.value,
         "grads": result.grads,
-        "args_after": result.args_after,
+        "inputs_after": result.inputs_after,
     }
 
 
