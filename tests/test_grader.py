@@ -265,3 +265,83 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path):
     assert rows[1].startswith("alice,,90,90") and rows[2].startswith("bob,,0,90")
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "graded 0, already graded 2, failed 0" in again.stdout
+
+
+def test_malformed_frames_and_wrong_types_fail_only_their_test(grader, submission):
+    (submission / "ex02_normalization.py").write_text(
+        "import os\nimport numpy\n\ndef normalize(scores, dim=-1):\n"
+        "    if scores.shape == (7,):\n        os.write(3, b'\\xff' * 64)  # a forged frame\n"
+        "        import time; time.sleep(5)\n"
+        "    if scores.shape == (3, 7):\n        return numpy.ones(3)\n"
+        "    return scores / scores.sum(dim=dim, keepdim=True)\n"
+    )
+    report = grader.grade(submission)
+    tests = {t.name: t for t in report.exercises["normalization"].tests}
+    assert tests["test_batch_dims[shape0]"].status == "error"
+    assert "unreadable answer" in tests["test_batch_dims[shape0]"].message
+    assert tests["test_batch_dims[shape1]"].status == "failed"
+    assert (
+        "returned numpy.ndarray, expected a torch.Tensor"
+        in tests["test_batch_dims[shape1]"].message
+    )
+    assert tests["test_batch_dims[shape2]"].status == "passed"
+
+
+def test_a_wrong_signature_is_explained(grader, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "import torch\n\ndef softmax(scores):\n"
+        "    return torch.exp(scores) / torch.exp(scores).sum(-1, keepdim=True)\n"
+    )
+    report = grader.grade(submission)
+    messages = [t.message for t in report.exercises["softmax"].tests if t.status == "failed"]
+    assert any("softmax raised TypeError" in m and "dim" in m for m in messages), messages
+
+
+def test_a_submissions_config_files_are_never_run(grader, submission, tmp_path):
+    marker = tmp_path / "ran"
+    payload = f"open({str(marker)!r}, 'w').write('x')\n"
+    (submission / "conftest.py").write_text(payload)
+    (submission / "sitecustomize.py").write_text(payload)
+    (submission / "usercustomize.py").write_text(payload)
+    (submission / "evil.pth").write_text(f"import os; {payload}")
+    (submission / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-p evil'\n")
+    report = grader.grade(submission)
+    assert not marker.exists()
+    assert all(r.status == "complete" for r in report.exercises.values())
+
+
+def test_an_nbgrader_assignment_folder_with_a_notebook(grader, tmp_path):
+    source = (ROOT / "solutions/ex02_normalization.py").read_text()
+    cell = {
+        "cell_type": "code",
+        "source": source,
+        "metadata": {},
+        "outputs": [],
+        "execution_count": 1,
+    }
+    folder = tmp_path / "submitted" / "alice" / "attention"
+    folder.mkdir(parents=True)
+    (folder / "attention.ipynb").write_text(
+        json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    (folder / "timestamp.txt").write_text("2026-11-22 10:00:00")
+    report = grader.grade(folder)
+    assert report.exercises["normalization"].status == "complete"
+    assert report.exercises["softmax"].status == "failed"  # the notebook does not define it
+
+
+def test_test_points_weigh_tests_within_an_exercise(course):
+    from dataclasses import replace
+
+    from autograder.grading.grader import exercise_result
+    from autograder.grading.session import TestOutcome
+
+    exercise = replace(course.exercise("softmax"), points=12.0, test_points={"test_big": 2.0})
+    outcomes = [
+        TestOutcome("softmax", "test_big", "passed", ""),
+        TestOutcome("softmax", "test_small[1]", "failed", "wrong values"),
+        TestOutcome("softmax", "test_small[2]", "passed", ""),
+    ]
+    result = exercise_result(exercise, outcomes, submitted=True, output="")
+    assert [t.max_score for t in result.tests] == [6.0, 3.0, 3.0]
+    assert result.score == 9.0 and result.status == "partial"
