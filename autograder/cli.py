@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from autograder.batch import BatchError, grade_all
+from autograder.batch.runner import real_grader
 from autograder.build.exercises import check_exercises, write_exercises
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
+from autograder.sandbox.confine import probe
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 
@@ -68,17 +71,45 @@ def _grade_all(args: argparse.Namespace) -> int:
     course = load_course(args.course)
     if not args.root.is_dir():
         raise CommandError(f"{args.root}: no such folder (expected one subfolder per student)")
+    if args.strict and not probe().landlock_abi:
+        raise CommandError("--strict: this kernel offers no Landlock (see `autograder doctor`)")
+    factory = functools.partial(real_grader, strict=True) if args.strict else real_grader
     summary = grade_all(
         args.root,
         course=course,
         db=args.db,
         reports_dir=args.reports,
         workers=args.workers,
+        grader_factory=factory,
         csv_path=args.csv,
         progress=sys.stderr.isatty(),
     )
     print(f"graded {summary.graded}, already graded {summary.skipped}, failed {summary.failed}")
     return 130 if summary.interrupted else 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    protections = probe()
+    landlock = f"ABI {protections.landlock_abi}" if protections.landlock_abi else "unavailable"
+    rows = [
+        ("Landlock (files, TCP, signals)", landlock),
+        ("seccomp filter (sockets, processes)", "yes" if protections.seccomp else "no"),
+        (
+            "workers drop to user nobody",
+            "yes (running as root)"
+            if protections.uid_drop
+            else "no (not root: workers run as this user, confined by Landlock)",
+        ),
+        ("rlimits (CPU, memory, files, processes)", "yes"),
+    ]
+    for name, value in rows:
+        print(f"{name:42} {value}")
+    for gap in protections.missing:
+        print(f"missing: {gap}")
+    print(
+        "strict grading possible" if protections.landlock_abi else "--strict would refuse to grade"
+    )
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,9 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where the matching --format goes (- for stdout)",
     )
     grade.add_argument("--student", default=None, help="the student's name, for the report")
-    grade.add_argument(
-        "--strict", action="store_true", help="refuse to grade without full sandboxing"
-    )
+    grade.add_argument("--strict", action="store_true", help="refuse to grade without Landlock")
     grade.set_defaults(run=_grade)
     batch = commands.add_parser("grade-all", help="grade every submission in a folder, resumably")
     batch.add_argument(
@@ -120,7 +149,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--workers", type=int, default=2, help="grading processes (default 2)")
     batch.add_argument("--csv", type=Path, default=None, help="also export a gradebook CSV")
+    batch.add_argument("--strict", action="store_true", help="refuse to grade without Landlock")
     batch.set_defaults(run=_grade_all)
+    doctor = commands.add_parser("doctor", help="show how workers are confined on this machine")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 

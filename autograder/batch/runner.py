@@ -62,11 +62,11 @@ class GraderLike(Protocol):
 GraderFactory = Callable[[Course], AbstractContextManager[GraderLike]]
 
 
-def real_grader(course: Course) -> AbstractContextManager[GraderLike]:
+def real_grader(course: Course, strict: bool = False) -> AbstractContextManager[GraderLike]:
     """The default `grader_factory`: the course's real `Grader` (imported only when used)."""
     from autograder.grading.grader import Grader
 
-    return Grader(course)
+    return Grader(course, strict=strict)
 
 
 Status = Literal["graded", "skipped", "failed"]

@@ -22,7 +22,8 @@ from autograder.grading.session import GradingSession, TestOutcome, run_suites
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
-from autograder.sandbox.pool import ForkServer
+from autograder.sandbox.confine import probe, set_dumpable
+from autograder.sandbox.pool import ForkServer, SandboxError
 
 HIDDEN = "after_published"
 
@@ -93,7 +94,17 @@ class Grader:
     def __init__(
         self, course: Course, *, strict: bool = False, fork_server: ForkServer | None = None
     ) -> None:
-        """`fork_server`: one already started (it is then closed with the grader)."""
+        """`strict`: refuse to grade without Landlock (SandboxError). `fork_server`: one already
+        started (it is then closed with the grader)."""
+        self.protections = probe()
+        if strict and not self.protections.landlock_abi:
+            raise SandboxError(
+                "--strict: this kernel offers no Landlock, so workers could read the hidden "
+                "suites and reference solutions; run `autograder doctor` for details"
+            )
+        # Workers run as the grader's user unless it is root: keep them from reading this
+        # process's memory or /proc files.
+        set_dumpable(False)
         # Suites compute on tiny tensors: extra threads only add synchronisation (the workers,
         # forked from the fork server, are single-threaded too).
         torch.set_num_threads(1)
@@ -127,7 +138,7 @@ class Grader:
             def student_module(exercise: Exercise) -> ModuleProxy:
                 if exercise.id not in proxies:
                     proxies[exercise.id] = RemoteModule(
-                        self._server, exercise, paths[exercise.module], workspace
+                        self._server, exercise, paths[exercise.module], workspace, self.protections
                     )
                 return proxies[exercise.id]
 
@@ -138,6 +149,8 @@ class Grader:
             outcomes = run_suites(session, submitted) if submitted else []
             for proxy in proxies.values():
                 proxy.close()
+            if session.sandbox_failure is not None:
+                raise session.sandbox_failure
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
         exercises = {}
@@ -152,7 +165,7 @@ class Grader:
             max_score=self.course.max_score,
             gradable=bool(submission.sources),
             errors=tuple(submission.errors),
-            warnings=(),
+            warnings=tuple(self.protections.missing),
             submission=str(path),
             student=student,
             duration_s=time.monotonic() - started,

@@ -8,6 +8,7 @@ a worker that died is replaced by a fresh one at the next call.
 
 from __future__ import annotations
 
+import pwd
 import time
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,13 @@ from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed,
 from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, input_label
-from autograder.sandbox.pool import ForkServer, Worker
+from autograder.sandbox.confine import Protections
+from autograder.sandbox.pool import ForkServer, SandboxError, Worker
 from autograder.sandbox.spec import WorkerSpec
 
-IMPORT_TIMEOUT_S = 30.0
+IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
+WORKER_USER = "nobody"  # who a worker becomes when the grader runs as root
+MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
 _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 
 
@@ -34,39 +38,48 @@ class RemoteModule(ModuleProxy):
     """One exercise module of one submission, imported in a worker."""
 
     def __init__(
-        self, server: ForkServer, exercise: Exercise, path: Path, scratch_root: Path
+        self,
+        server: ForkServer,
+        exercise: Exercise,
+        path: Path,
+        scratch_root: Path,
+        protections: Protections,
     ) -> None:
-        self.server, self.exercise, self.path, self.scratch_root = (
-            server,
-            exercise,
-            path,
-            scratch_root,
-        )
+        self.server, self.exercise, self.path = server, exercise, path
+        self.scratch_root, self.protections = scratch_root, protections
         self._worker: Worker | None = None
         self._import_error: ImportFailed | None = None
+        self._import_limit_s = exercise.time_limit_s * IMPORT_TIME_FACTOR
+        self._timeouts = 0
         self.output: list[str] = []
 
     def _start(self) -> Worker:
         scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
-        scratch.mkdir(mode=0o700)
+        scratch.mkdir()
+        scratch.chmod(0o711)  # empty, and read-only to the worker; a dropped uid must enter it
+        user = pwd.getpwnam(WORKER_USER) if self.protections.uid_drop else None
         spec = WorkerSpec(
             module=self.exercise.module,
             path=str(self.path),
             scratch=str(scratch),
             memory_limit_mb=self.exercise.memory_limit_mb,
             cpu_limit_s=int(self.exercise.time_limit_s * 6) + 30,
+            uid=user.pw_uid if user else None,
+            gid=user.pw_gid if user else None,
+            landlock_abi=self.protections.landlock_abi,
+            seccomp=self.protections.seccomp,
         )
         worker = self.server.spawn(spec)
         try:
-            hello = self._receive(
-                worker, time.monotonic() + IMPORT_TIMEOUT_S, "importing the module"
-            )
+            hello = self._receive(worker, self._import_limit_s, "importing the module")
         except WorkerFailed:
             self._retire(worker)
             raise
         if hello.get("status") == "ready":
             return worker
         self._retire(worker)
+        if hello.get("status") == "sandbox_error":
+            raise SandboxError(f"a worker could not be confined: {hello.get('message')}")
         if hello.get("status") == "syntax_error":
             where = f"line {hello.get('line')}, column {hello.get('column')}"
             message = f"{self.exercise.filename} does not parse ({where}): {hello.get('message')}"
@@ -84,14 +97,15 @@ class RemoteModule(ModuleProxy):
             self._worker = None
         return how
 
-    def _receive(self, worker: Worker, deadline: float, doing: str) -> dict[str, Any]:
+    def _receive(self, worker: Worker, limit_s: float, doing: str) -> dict[str, Any]:
+        deadline = time.monotonic() + limit_s
         try:
             message = wire.decode(worker.receive(wire.DEFAULT_LIMITS.max_bytes, deadline))
         except wire.FrameTimeout:
+            self._timeouts += 1
             how = self._retire(worker)
             raise WorkerTimeout(
-                f"{doing} did not finish in time (limit {self.exercise.time_limit_s:g} s); "
-                f"the worker {how}"
+                f"{doing} did not finish in time (limit {limit_s:g} s); the worker {how}"
             ) from None
         except wire.FrameEOF:
             how = self._retire(worker, exited=True)
@@ -118,6 +132,10 @@ class RemoteModule(ModuleProxy):
     ) -> CallResult:
         if self._import_error is not None:
             raise self._import_error
+        if self._timeouts >= MAX_TIMEOUTS:
+            raise WorkerTimeout(
+                f"not run: {self.exercise.filename} already ran out of time {MAX_TIMEOUTS} times"
+            )
         if self._worker is None:
             try:
                 self._worker = self._start()
@@ -139,7 +157,7 @@ class RemoteModule(ModuleProxy):
         except wire.WireError:
             how = self._retire(worker)
             raise WorkerFailed(f"the worker {how} before {doing}") from None
-        answer = self._receive(worker, deadline, doing)
+        answer = self._receive(worker, deadline - time.monotonic(), doing)
         inputs = [*range(len(args)), *kwargs] if return_inputs else None
         return self._result(function, answer, len(args), inputs)
 

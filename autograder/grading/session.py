@@ -17,6 +17,7 @@ import pytest
 from autograder.course.config import Course, Exercise
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.student import ModuleProxy
+from autograder.sandbox.pool import SandboxError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 
@@ -68,6 +69,7 @@ class GradingSession:
         self.students = students
         self.sources = sources
         self.outcomes: list[TestOutcome] = []
+        self.sandbox_failure: SandboxError | None = None
 
     def _exercise(self, request: pytest.FixtureRequest) -> Exercise:
         return self.course.exercise(exercise_of(request.path))
@@ -97,6 +99,9 @@ class GradingSession:
             status, message, not_attempted = "passed", "", False
         else:
             status, message, not_attempted = _describe_failure(call.excinfo.value)
+            if isinstance(call.excinfo.value, SandboxError):
+                self.sandbox_failure = call.excinfo.value
+                item.session.shouldstop = "the sandbox failed"
         if call.when == "call" or (call.when == "setup" and status != "passed"):
             self.outcomes.append(
                 TestOutcome(exercise_of(item.path), item.name, status, message, not_attempted)

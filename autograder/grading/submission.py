@@ -125,10 +125,14 @@ def load_submission(path: Path, course: Course) -> Submission:
 
 
 def materialise(submission: Submission, folder: Path) -> dict[str, Path]:
-    """Write each module's source into `folder` (private to the grader); returns their paths."""
+    """Write each module's source into `folder`; returns their paths. The folder can be
+    traversed but not listed, so a worker running as another user reaches its own module
+    (Landlock lets it read that file only)."""
+    folder.chmod(0o711)
     paths = {}
     for module, source in submission.sources.items():
         target = folder / f"{module}.py"
         target.write_text(source, encoding="utf-8")
+        target.chmod(0o644)
         paths[module] = target
     return paths

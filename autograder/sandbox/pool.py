@@ -62,6 +62,7 @@ class ForkServer:
         )
         theirs.close()
         self._ready = False
+        self.memory = MemoryWatch()
 
     def _wait_until_ready(self) -> None:
         """The server imports torch while its starter does other work; wait for it once."""
@@ -95,7 +96,9 @@ class ForkServer:
         finally:
             theirs.close()
             os.close(write_end)
-        return Worker(self, pid, ours, read_end)
+        worker = Worker(self, pid, ours, read_end)
+        self.memory.watch(worker, spec.memory_limit_mb * 2**20)
+        return worker
 
     def reap(self, pid: int) -> int | None:
         """The worker's wait status once it has exited, or None while it still runs."""
@@ -144,6 +147,7 @@ class Worker:
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
         self.status: int | None = None
+        self.killed_for: str | None = None  # set when the trusted side killed it, and why
 
     def _drain_output(self) -> None:
         while chunk := os.read(self._output_fd, 65536):
@@ -165,6 +169,7 @@ class Worker:
 
     def stop(self, exited: bool = False) -> str:
         """Reap the worker (killing its process group first unless it `exited` on its own)."""
+        self.server.memory.forget(self)
         if self.status is None:
             self.channel.close()
             status = self.server.reap(self.pid) if exited else None
@@ -175,4 +180,54 @@ class Worker:
                     time.sleep(0.001)
             self.status = status
             self._drain.join(timeout=1.0)
-        return describe_exit(self.status)
+        return self.killed_for or describe_exit(self.status)
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory (shared and memfd pages included), 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class MemoryWatch:
+    """Kills a worker whose resident memory grows past its budget.
+
+    RLIMIT_AS bounds what a worker maps; this catches what escapes it (memory shared with
+    other processes). The budget counts from the worker's size at spawn, which includes the
+    torch pages it shares with the fork server.
+    """
+
+    INTERVAL_S = 0.05
+
+    def __init__(self) -> None:
+        self._limits: dict[Worker, int] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, worker: Worker, budget: int) -> None:
+        with self._lock:
+            self._limits[worker] = resident_bytes(worker.pid) + budget
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+
+    def forget(self, worker: Worker) -> None:
+        with self._lock:
+            self._limits.pop(worker, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL_S)
+            with self._lock:
+                watched = list(self._limits.items())
+            for worker, limit in watched:
+                used = resident_bytes(worker.pid)
+                if used > limit:
+                    worker.killed_for = (
+                        f"was killed: it used {used >> 20} MB of memory, over its limit"
+                    )
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(worker.pid, signal.SIGKILL)

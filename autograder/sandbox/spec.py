@@ -17,6 +17,10 @@ class WorkerSpec:
     cpu_limit_s: int
     max_file_mb: int = 16
     max_open_files: int = 64
+    uid: int | None = None  # when the grader runs as root: drop to this user (and `gid`)
+    gid: int | None = None
+    landlock_abi: int = 0  # 0: no Landlock on this kernel
+    seccomp: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:

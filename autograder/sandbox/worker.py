@@ -8,6 +8,7 @@ sends back is data (see `wire`); the trusted side decides what it means.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import resource
@@ -19,6 +20,12 @@ from typing import Any
 
 from autograder.sandbox import wire
 from autograder.sandbox.calls import execute_call
+from autograder.sandbox.confine import (
+    apply_landlock,
+    apply_seccomp,
+    readable_paths,
+    set_no_new_privs,
+)
 from autograder.sandbox.spec import WorkerSpec
 
 CHANNEL_FD = 3
@@ -37,7 +44,8 @@ def _vm_size_bytes() -> int:
 
 
 def confine(spec: WorkerSpec, channel: int, output: int) -> None:
-    """Set up the process before any student code: fds, session, cwd, environment, rlimits."""
+    """Set up the process before any student code: fds, session, cwd, environment, user,
+    rlimits, then no_new_privs, Landlock and seccomp (see `confine.py`)."""
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -66,6 +74,17 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     _limit(resource.RLIMIT_FSIZE, spec.max_file_mb * 2**20)
     _limit(resource.RLIMIT_NOFILE, spec.max_open_files)
     _limit(resource.RLIMIT_CORE, 0)
+    if spec.uid is not None and spec.gid is not None:
+        os.setgroups([])
+        os.setgid(spec.gid)
+        os.setuid(spec.uid)
+    _limit(resource.RLIMIT_NPROC, 0)  # no new process or thread (root would be exempt)
+    sys.dont_write_bytecode = True
+    set_no_new_privs()
+    if spec.landlock_abi:
+        apply_landlock(spec.landlock_abi, readable_paths(Path(spec.path), Path(spec.scratch)))
+    if spec.seccomp:
+        apply_seccomp()
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
@@ -148,6 +167,14 @@ def run(spec: WorkerSpec, channel: int, output: int) -> None:
     status = 0
     try:
         confine(spec, channel, output)
+    except BaseException as error:
+        # Never run student code half-confined: say why on the channel, and stop.
+        with contextlib.suppress(OSError):
+            os.dup2(channel, CHANNEL_FD)  # fails harmlessly if confine() had already moved it
+        with contextlib.suppress(BaseException):
+            _send({"status": "sandbox_error", "message": f"{type(error).__name__}: {error}"})
+        os._exit(71)
+    try:
         serve(spec)
     except BaseException:
         status = 70

@@ -1,0 +1,242 @@
+"""Kernel confinement for workers: Landlock, seccomp, and a probe of what the kernel offers.
+
+Both are applied by the worker to itself after `PR_SET_NO_NEW_PRIVS`, before any student code:
+
+- Landlock (an allow-list): read-only access to what Python and torch need, the worker's own
+  module file and its empty scratch directory; no writes anywhere (no exercise writes files,
+  so filling the disk is ruled out rather than rationed); no TCP bind or connect
+  (ABI >= 4); no signals to, or abstract unix sockets of, processes outside the sandbox
+  (ABI >= 6). Anything not listed, the reference solutions and the hidden suites included, is
+  out of reach.
+- seccomp (a deny-list, second layer): no sockets of any family (a worker's channel already
+  exists, and Landlock does not govern connecting to a unix socket's path), no new processes
+  (threads excepted, which RLIMIT_NPROC stops), no execve, ptrace, process_vm_*, io_uring
+  (which bypasses seccomp), namespaces, mounts, bpf or keyrings.
+
+Written with ctypes against the kernel's stable ABI, so it needs no extra package.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import struct
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+# Landlock (include/uapi/linux/landlock.h); the syscall numbers are the same on every arch.
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION = 1
+_RULE_PATH_BENEATH = 1
+_FS_EXECUTE, _FS_WRITE_FILE, _FS_READ_FILE, _FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+_FS_ALL_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
+READ_ONLY = _FS_READ_FILE | _FS_READ_DIR
+
+# prctl and seccomp (include/uapi/linux/prctl.h, seccomp.h, filter.h, audit.h).
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 4, 38, 22, 2
+_RET_ALLOW, _RET_KILL_PROCESS, _RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
+_LD_W_ABS, _JEQ_K, _JSET_K, _JGE_K, _RET_K = 0x20, 0x15, 0x45, 0x35, 0x06
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_X32_SYSCALL_BIT = 0x40000000
+_CLONE_THREAD = 0x00010000
+# x86_64 syscall numbers denied outright, with the errno the caller sees.
+_DENIED_X86_64 = {
+    57: "EPERM", 58: "EPERM",  # fork, vfork
+    59: "EPERM", 322: "EPERM",  # execve, execveat
+    101: "EPERM", 310: "EPERM", 311: "EPERM",  # ptrace, process_vm_readv/writev
+    425: "EPERM", 426: "EPERM", 427: "EPERM",  # io_uring_setup/enter/register
+    435: "ENOSYS",  # clone3: its flags sit in memory seccomp cannot read; libc falls back to clone
+    272: "EPERM", 308: "EPERM", 165: "EPERM", 166: "EPERM",  # unshare, setns, mount, umount2
+    41: "EPERM", 53: "EPERM",  # socket, socketpair
+    321: "EPERM", 298: "EPERM", 323: "EPERM",  # bpf, perf_event_open, userfaultfd
+    248: "EPERM", 249: "EPERM", 250: "EPERM",  # add_key, request_key, keyctl
+    246: "EPERM", 320: "EPERM", 169: "EPERM",  # kexec_load, kexec_file_load, reboot
+}  # fmt: skip
+_CLONE = 56
+
+
+class ConfinementError(OSError):
+    """The kernel refused a confinement step that the probe said it supports."""
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        error = ctypes.get_errno()
+        raise ConfinementError(error, f"{what}: {os.strerror(error)}")
+    return result
+
+
+def _prctl(option: int, value: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl({option})")
+
+
+def set_no_new_privs() -> None:
+    """PR_SET_NO_NEW_PRIVS: no exec can grant privileges; a prerequisite of seccomp."""
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def set_dumpable(dumpable: bool) -> None:
+    """PR_SET_DUMPABLE: a non-dumpable process cannot be ptraced or read through /proc."""
+    _prctl(PR_SET_DUMPABLE, int(dumpable))
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version the kernel offers, 0 when it has none (or it is disabled)."""
+    version = _libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)
+    return max(int(version), 0)
+
+
+def seccomp_available() -> bool:
+    """Whether this worker can install the seccomp filter (x86_64 only, for now)."""
+    return platform.machine() == "x86_64" and Path("/proc/sys/kernel/seccomp").exists()
+
+
+@dataclass(frozen=True)
+class Protections:
+    """What the kernel and the grader's privileges allow: printed by `autograder doctor`."""
+
+    landlock_abi: int
+    seccomp: bool
+    uid_drop: bool
+
+    @property
+    def missing(self) -> list[str]:
+        """Each protection this machine lacks, in words for a report's warnings."""
+        gaps = []
+        if not self.landlock_abi:
+            gaps.append("Landlock is unavailable: workers can read any file this user can")
+        elif self.landlock_abi < 4:
+            gaps.append(f"Landlock ABI {self.landlock_abi} < 4: TCP is not blocked by Landlock")
+        elif self.landlock_abi < 6:
+            gaps.append(f"Landlock ABI {self.landlock_abi} < 6: signals are not scoped")
+        if not self.seccomp:
+            gaps.append("seccomp filter unavailable: sockets and new processes are not blocked")
+        return gaps
+
+
+def probe() -> Protections:
+    """What confinement this machine can apply to workers."""
+    return Protections(landlock_abi(), seccomp_available(), os.geteuid() == 0)
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = (
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    )
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = (("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32))
+
+
+def _fs_rights(abi: int) -> int:
+    return _FS_ALL_BY_ABI[max(v for v in _FS_ALL_BY_ABI if v <= abi)]
+
+
+def apply_landlock(abi: int, readable: Iterable[Path]) -> None:
+    """Restrict this process to reading `readable` (files or trees); nothing else, no TCP."""
+    attr = _RulesetAttr(handled_access_fs=_fs_rights(abi))
+    size = 8
+    if abi >= 4:
+        attr.handled_access_net, size = _NET_BIND_TCP | _NET_CONNECT_TCP, 16
+    if abi >= 6:
+        attr.scoped, size = _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL, 24
+    ruleset = _check(
+        _libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0),
+        "landlock_create_ruleset",
+    )
+    try:
+        for path in readable:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except (FileNotFoundError, PermissionError):
+                continue  # absent, or out of this user's reach anyway
+            rights = READ_ONLY if os.path.isdir(path) else _FS_READ_FILE
+            rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
+            try:
+                _check(
+                    _libc.syscall(
+                        _SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0
+                    ),
+                    f"landlock_add_rule({path})",
+                )
+            finally:
+                os.close(fd)
+        _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def _instruction(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    return struct.pack("<HBBI", code, jt, jf, k)
+
+
+def _errno(name: str) -> int:
+    return _RET_ERRNO | getattr(__import__("errno"), name)
+
+
+def seccomp_program() -> bytes:
+    """The BPF filter: the deny-list above, and clone only for threads."""
+    program = [
+        _instruction(_LD_W_ABS, 4),  # seccomp_data.arch
+        _instruction(_JEQ_K, _AUDIT_ARCH_X86_64, 1, 0),
+        _instruction(_RET_K, _RET_KILL_PROCESS),
+        _instruction(_LD_W_ABS, 0),  # seccomp_data.nr
+        _instruction(_JGE_K, _X32_SYSCALL_BIT, 0, 1),
+        _instruction(_RET_K, _errno("ENOSYS")),
+    ]
+    for number, error in _DENIED_X86_64.items():
+        program += [_instruction(_JEQ_K, number, 0, 1), _instruction(_RET_K, _errno(error))]
+    program += [
+        _instruction(_JEQ_K, _CLONE, 0, 4),  # clone: allowed only with CLONE_THREAD in its flags
+        _instruction(_LD_W_ABS, 16),  # seccomp_data.args[0], low 32 bits
+        _instruction(_JSET_K, _CLONE_THREAD, 0, 1),
+        _instruction(_RET_K, _RET_ALLOW),
+        _instruction(_RET_K, _errno("EPERM")),
+        _instruction(_RET_K, _RET_ALLOW),
+    ]
+    return b"".join(program)
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def apply_seccomp() -> None:
+    """Install the filter (no_new_privs must already be set)."""
+    code = seccomp_program()
+    buffer = ctypes.create_string_buffer(code, len(code))
+    program = _SockFprog(len(code) // 8, ctypes.addressof(buffer))
+    _check(
+        _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0),
+        "prctl(PR_SET_SECCOMP)",
+    )
+
+
+_GRADER_FILES = ("autograder", "attention_course", "__editable__")
+
+
+def readable_paths(module: Path, scratch: Path) -> list[Path]:
+    """What a worker may read: the worker's module file and scratch directory, Python's
+    standard library, every installed package but this grader (whose hidden suites it holds),
+    and the system's shared libraries."""
+    multiarch = f"{platform.machine()}-linux-gnu"
+    paths = [module, scratch, Path("/dev/null"), Path("/dev/urandom")]
+    paths += [Path("/usr/lib") / multiarch, Path("/lib") / multiarch, Path("/lib64")]
+    for entry in map(Path, sys.path):
+        if entry.name in ("site-packages", "dist-packages") and entry.is_dir():
+            paths += [item for item in entry.iterdir() if not item.name.startswith(_GRADER_FILES)]
+        elif entry.name.startswith("python3") or entry.name == "lib-dynload":
+            paths.append(entry)
+    return paths
