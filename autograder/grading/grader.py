@@ -22,7 +22,7 @@ from autograder.grading.session import GradingSession, TestOutcome, run_suites
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
-from autograder.sandbox.confine import probe, set_dumpable
+from autograder.sandbox.confine import Protections, probe, set_dumpable
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 HIDDEN = "after_published"
@@ -92,11 +92,17 @@ class Grader:
     """Grades submissions of one course; use as a context manager."""
 
     def __init__(
-        self, course: Course, *, strict: bool = False, fork_server: ForkServer | None = None
+        self,
+        course: Course,
+        *,
+        strict: bool = False,
+        fork_server: ForkServer | None = None,
+        protections: Protections | None = None,
     ) -> None:
         """`strict`: refuse to grade without Landlock (SandboxError). `fork_server`: one already
-        started (it is then closed with the grader)."""
-        self.protections = probe()
+        started (it is then closed with the grader). `protections`: what to apply to workers,
+        by default all the kernel offers (the hardening benchmark passes less)."""
+        self.protections = probe() if protections is None else protections
         if strict and not self.protections.landlock_abi:
             raise SandboxError(
                 "--strict: this kernel offers no Landlock, so workers could read the hidden "
