@@ -56,6 +56,16 @@ def test_seccomp_denies_sockets_processes_and_exec_but_not_ordinary_work():
     assert confined(lambda: sum(range(1000)) and Path(os.devnull).read_text()) == 0
 
 
+@pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
+def test_seccomp_lets_a_worker_signal_only_itself():
+    parent = os.getpid()
+    assert confined(lambda: os.kill(parent, 0)) == 13
+    assert confined(lambda: os.killpg(os.getpgid(parent), 0)) == 13
+    assert confined(lambda: os.kill(os.getpid(), 0)) == 0
+    assert confined(lambda: os.kill(0, 0)) == 0
+    assert confined(lambda: os.getpid() and os.getppid()) == 0, "other syscalls still work"
+
+
 @pytest.mark.skipif(not PROTECTIONS.landlock_abi, reason="this kernel has no Landlock")
 def test_landlock_allows_python_and_torch_but_not_the_grader(tmp_path):
     module = tmp_path / "mine.py"

@@ -59,8 +59,9 @@ _DENIED_X86_64 = {
     321: "EPERM", 298: "EPERM", 323: "EPERM",  # bpf, perf_event_open, userfaultfd
     248: "EPERM", 249: "EPERM", 250: "EPERM",  # add_key, request_key, keyctl
     246: "EPERM", 320: "EPERM", 169: "EPERM",  # kexec_load, kexec_file_load, reboot
+    424: "EPERM", 129: "EPERM", 297: "EPERM",  # pidfd_send_signal, rt_(tg)sigqueueinfo
 }  # fmt: skip
-_CLONE = 56
+_CLONE, _KILL, _TKILL, _TGKILL = 56, 62, 200, 234
 
 
 class ConfinementError(OSError):
@@ -186,8 +187,19 @@ def _errno(name: str) -> int:
     return _RET_ERRNO | getattr(__import__("errno"), name)
 
 
-def seccomp_program() -> bytes:
-    """The BPF filter: the deny-list above, and clone only for threads."""
+def _only_to(number: int, allowed: tuple[int, ...]) -> list[bytes]:
+    """If the syscall is `number`, allow it only when args[0]'s low word is in `allowed`."""
+    block = [_instruction(_JEQ_K, number, 0, len(allowed) + 3), _instruction(_LD_W_ABS, 16)]
+    for index, value in enumerate(allowed):
+        block.append(_instruction(_JEQ_K, value, len(allowed) - index, 0))
+    block += [_instruction(_RET_K, _errno("EPERM")), _instruction(_RET_K, _RET_ALLOW)]
+    return [*block, _instruction(_LD_W_ABS, 0)]  # skipped past: reload nr
+
+
+def seccomp_program(pid: int) -> bytes:
+    """The BPF filter: the deny-list above, clone only for threads, and signals only to the
+    worker itself (`pid`, its process group, or 0), so that without Landlock's signal scoping
+    (ABI < 6) it still cannot stop the grader or the fork server."""
     program = [
         _instruction(_LD_W_ABS, 4),  # seccomp_data.arch
         _instruction(_JEQ_K, _AUDIT_ARCH_X86_64, 1, 0),
@@ -198,6 +210,8 @@ def seccomp_program() -> bytes:
     ]
     for number, error in _DENIED_X86_64.items():
         program += [_instruction(_JEQ_K, number, 0, 1), _instruction(_RET_K, _errno(error))]
+    own = (pid, 0, (-pid) & 0xFFFFFFFF)
+    program += _only_to(_KILL, own) + _only_to(_TGKILL, (pid,)) + _only_to(_TKILL, (pid,))
     program += [
         _instruction(_JEQ_K, _CLONE, 0, 4),  # clone: allowed only with CLONE_THREAD in its flags
         _instruction(_LD_W_ABS, 16),  # seccomp_data.args[0], low 32 bits
@@ -215,7 +229,7 @@ class _SockFprog(ctypes.Structure):
 
 def apply_seccomp() -> None:
     """Install the filter (no_new_privs must already be set)."""
-    code = seccomp_program()
+    code = seccomp_program(os.getpid())
     buffer = ctypes.create_string_buffer(code, len(code))
     program = _SockFprog(len(code) // 8, ctypes.addressof(buffer))
     _check(
