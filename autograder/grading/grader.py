@@ -18,7 +18,7 @@ import torch
 
 from autograder.course.config import Course, Exercise
 from autograder.grading.remote import RemoteModule
-from autograder.grading.session import GradingSession, TestOutcome, run_suites
+from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
@@ -119,6 +119,7 @@ class Grader:
         self.references: dict[str, ModuleProxy] = {
             e.id: InProcessModule(load_reference(course, e)) for e in course.exercises
         }
+        self.tests = collect_suites(course)
         self._server = fork_server
 
     def __enter__(self) -> Grader:
@@ -139,24 +140,25 @@ class Grader:
         workspace = Path(tempfile.mkdtemp(prefix="autograder-"))
         try:
             paths = materialise(submission, workspace)
-            proxies: dict[str, RemoteModule] = {}
-
-            def student_module(exercise: Exercise) -> ModuleProxy:
-                if exercise.id not in proxies:
-                    proxies[exercise.id] = RemoteModule(
-                        self._server, exercise, paths[exercise.module], workspace, self.protections
-                    )
-                return proxies[exercise.id]
+            proxies = {
+                e.id: RemoteModule(self._server, e, paths[e.module], workspace, self.protections)
+                for e in self.course.exercises
+                if e.module in paths
+            }
+            for proxy in proxies.values():
+                proxy.start()  # all workers confine and import while the first tests run
 
             submitted = [e.id for e in self.course.exercises if e.module in paths]
-            session = GradingSession(
-                self.course, self.references, student_module, submission.sources
+            context = SubmissionContext(
+                self.course, self.references, lambda e: proxies[e.id], submission.sources
             )
-            outcomes = run_suites(session, submitted) if submitted else []
-            for proxy in proxies.values():
-                proxy.close()
-            if session.sandbox_failure is not None:
-                raise session.sandbox_failure
+            try:
+                outcomes = run_tests(self.tests, context, submitted)
+            finally:
+                for proxy in proxies.values():
+                    proxy.kill()
+                for proxy in proxies.values():
+                    proxy.close()
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
         exercises = {}

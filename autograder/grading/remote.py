@@ -48,17 +48,18 @@ class RemoteModule(ModuleProxy):
         self.server, self.exercise, self.path = server, exercise, path
         self.scratch_root, self.protections = scratch_root, protections
         self._worker: Worker | None = None
+        self._importing = False  # started, import not yet confirmed
         self._import_error: ImportFailed | None = None
         self._import_limit_s = exercise.time_limit_s * IMPORT_TIME_FACTOR
         self._timeouts = 0
         self.output: list[str] = []
 
-    def _start(self) -> Worker:
+    def _spec(self) -> WorkerSpec:
         scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
         scratch.mkdir()
         scratch.chmod(0o711)  # empty, and read-only to the worker; a dropped uid must enter it
         user = pwd.getpwnam(WORKER_USER) if self.protections.uid_drop else None
-        spec = WorkerSpec(
+        return WorkerSpec(
             module=self.exercise.module,
             path=str(self.path),
             scratch=str(scratch),
@@ -69,14 +70,18 @@ class RemoteModule(ModuleProxy):
             landlock_abi=self.protections.landlock_abi,
             seccomp=self.protections.seccomp,
         )
-        worker = self.server.spawn(spec)
-        try:
-            hello = self._receive(worker, self._import_limit_s, "importing the module")
-        except WorkerFailed:
-            self._retire(worker)
-            raise
+
+    def start(self) -> None:
+        """Fork the worker now: it confines itself and imports the module while other work
+        goes on. Calls wait for it; a worker that died is started again at the next call."""
+        if self._worker is None and self._import_error is None:
+            self._worker, self._importing = self.server.spawn(self._spec()), True
+
+    def _handshake(self, worker: Worker) -> None:
+        """Wait for the worker's import; raise what went wrong with it, if anything."""
+        hello = self._receive(worker, self._import_limit_s, "importing the module")
         if hello.get("status") == "ready":
-            return worker
+            return
         self._retire(worker)
         if hello.get("status") == "sandbox_error":
             raise SandboxError(f"a worker could not be confined: {hello.get('message')}")
@@ -88,6 +93,25 @@ class RemoteModule(ModuleProxy):
             raised = f"{hello.get('type')}{where}: {hello.get('message')}"
             message = f"importing {self.exercise.filename} raised {raised}"
         raise ImportFailed("import", "ImportError", message)
+
+    def _ready_worker(self) -> Worker:
+        if self._import_error is not None:
+            raise self._import_error
+        if self._timeouts >= MAX_TIMEOUTS:
+            raise WorkerTimeout(
+                f"not run: {self.exercise.filename} already ran out of time {MAX_TIMEOUTS} times"
+            )
+        self.start()
+        assert self._worker is not None
+        worker = self._worker
+        if self._importing:
+            self._importing = False
+            try:
+                self._handshake(worker)
+            except ImportFailed as error:
+                self._import_error = error
+                raise
+        return worker
 
     def _retire(self, worker: Worker, exited: bool = False) -> str:
         how = worker.stop(exited)
@@ -130,19 +154,7 @@ class RemoteModule(ModuleProxy):
         return_inputs: bool = False,
         **kwargs: Any,
     ) -> CallResult:
-        if self._import_error is not None:
-            raise self._import_error
-        if self._timeouts >= MAX_TIMEOUTS:
-            raise WorkerTimeout(
-                f"not run: {self.exercise.filename} already ran out of time {MAX_TIMEOUTS} times"
-            )
-        if self._worker is None:
-            try:
-                self._worker = self._start()
-            except ImportFailed as error:
-                self._import_error = error
-                raise
-        worker = self._worker
+        worker = self._ready_worker()
         doing = f"calling {function}"
         deadline = time.monotonic() + self.exercise.time_limit_s
         request = {
@@ -200,6 +212,11 @@ class RemoteModule(ModuleProxy):
         ):
             raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
         return CallResult(answer["value"], tuple(grads), after)
+
+    def kill(self) -> None:
+        """Kill the worker without waiting (`close` reaps it): lets a grader stop many at once."""
+        if self._worker is not None:
+            self._worker.kill()
 
     def close(self) -> None:
         if self._worker is not None:

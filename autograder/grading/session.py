@@ -1,16 +1,27 @@
-"""Run the hidden suites for one submission inside pytest, and collect each test's outcome.
+"""Collect the hidden suites once with pytest; run their tests for each submission.
 
-`GradingSession` is a pytest plugin object: it gives the suites their fixtures (`student`,
-`reference`, `exercise_config`, `submission_source`) and records how every test ended. A suite
-module `autograder/suites/test_<exercise id>.py` grades the exercise with that id.
+A suite module `autograder/suites/test_<exercise id>.py` grades the exercise with that id. Its
+tests are plain pytest test functions, parametrised with `pytest.mark.parametrize`, that ask
+for any of four fixtures: `student` (the submission's module, run in a worker), `reference`,
+`exercise_config` (its course.toml entry) and `submission_source` (the module's text).
+
+pytest collects and parametrises them once per grader. Grading a submission then calls each
+collected test function directly with those fixtures: pytest's per-test protocol (setup and
+teardown hooks, reports) cost about as much as the tests themselves, for nothing a suite uses.
+So that this stays exact, collection refuses any test that asks for another fixture or carries
+a mark other than parametrize.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Callable
+import inspect
+import io
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +31,11 @@ from autograder.grading.student import ModuleProxy
 from autograder.sandbox.pool import SandboxError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
+FIXTURES = ("student", "reference", "exercise_config", "submission_source")
+
+
+class SuiteError(RuntimeError):
+    """A hidden suite cannot be run by this grader (the message says which test and why)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,17 @@ class TestOutcome:
     message: str
     not_attempted: bool = False
     __test__ = False
+
+
+@dataclass(frozen=True)
+class SuiteTest:
+    """One collected (and parametrised) test: its function, fixtures and parameters."""
+
+    exercise: str
+    name: str
+    function: Callable[..., Any]
+    fixtures: tuple[str, ...]
+    params: Mapping[str, Any]
 
 
 def exercise_of(path: Path) -> str:
@@ -54,96 +81,93 @@ def _describe_failure(error: BaseException) -> tuple[str, str, bool]:
     return "error", f"the grader's test broke ({type(error).__name__}); please report it", False
 
 
-class GradingSession:
-    """Fixtures for the hidden suites, and the outcomes they produced."""
+class _Collector:
+    """A pytest plugin that keeps the collected items."""
 
-    def __init__(
-        self,
-        course: Course,
-        references: dict[str, ModuleProxy],
-        students: Callable[[Exercise], ModuleProxy],
-        sources: dict[str, str | None],
-    ) -> None:
-        self.course = course
-        self.references = references
-        self.students = students
-        self.sources = sources
-        self.outcomes: list[TestOutcome] = []
-        self.sandbox_failure: SandboxError | None = None
+    def __init__(self) -> None:
+        self.items: list[pytest.Item] = []
+        self.errors: list[str] = []
 
-    def _exercise(self, request: pytest.FixtureRequest) -> Exercise:
-        return self.course.exercise(exercise_of(request.path))
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.items = list(session.items)
 
-    @pytest.fixture
-    def exercise_config(self, request: pytest.FixtureRequest) -> Exercise:
-        return self._exercise(request)
-
-    @pytest.fixture
-    def student(self, request: pytest.FixtureRequest) -> ModuleProxy:
-        return self.students(self._exercise(request))
-
-    @pytest.fixture
-    def reference(self, request: pytest.FixtureRequest) -> ModuleProxy:
-        return self.references[self._exercise(request).id]
-
-    @pytest.fixture
-    def submission_source(self, request: pytest.FixtureRequest) -> str | None:
-        return self.sources.get(self._exercise(request).module)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo
-    ) -> pytest.TestReport:
-        """Record the outcome, reported without pytest's (costly, unused) traceback rendering."""
-        if call.excinfo is None or call.excinfo.errisinstance(pytest.skip.Exception):
-            status, message, not_attempted = "passed", "", False
-        else:
-            status, message, not_attempted = _describe_failure(call.excinfo.value)
-            if isinstance(call.excinfo.value, SandboxError):
-                self.sandbox_failure = call.excinfo.value
-                item.session.shouldstop = "the sandbox failed"
-        if call.when == "call" or (call.when == "setup" and status != "passed"):
-            self.outcomes.append(
-                TestOutcome(exercise_of(item.path), item.name, status, message, not_attempted)
-            )
-        return pytest.TestReport(
-            item.nodeid,
-            item.location,
-            {},
-            "passed" if status == "passed" else "failed",
-            message or None,
-            call.when,
-            [],
-            call.duration,
-            call.start,
-            call.stop,
-        )
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.errors.append(f"{report.nodeid}: {report.longreprtext}")
 
 
-# Plugins a grading session has no use for; several wrap every test (logging, warnings, the
-# unraisable-exception hook, which also runs gc.collect), so they cost time on every call.
-_UNUSED_PLUGINS = (
-    "cacheprovider", "hypothesispytest", "attention_course", "terminal", "logging", "warnings",
-    "unraisableexception", "threadexception", "faulthandler", "timeout", "doctest", "junitxml",
-    "pastebin", "nose", "stepwise", "lfplugin", "legacypath", "tmpdir", "monkeypatch",
-    "recwarn", "setuponly", "setupplan", "debugging",
-)  # fmt: skip
+def _suite_test(item: pytest.Item) -> SuiteTest:
+    if not isinstance(item, pytest.Function):
+        raise SuiteError(f"{item.nodeid}: only test functions are supported")
+    params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
+    arguments = inspect.signature(item.function).parameters
+    fixtures = tuple(name for name in arguments if name not in params)
+    unknown = [name for name in fixtures if name not in FIXTURES]
+    marks = [m.name for m in item.iter_markers() if m.name != "parametrize"]
+    if unknown or marks:
+        problem = f"fixtures {unknown}" if unknown else f"marks {marks}"
+        raise SuiteError(f"{item.nodeid}: uses {problem}; suites may use only {FIXTURES}")
+    return SuiteTest(exercise_of(item.path), item.name, item.function, fixtures, params)
 
 
-def run_suites(session: GradingSession, exercises: list[str] | None = None) -> list[TestOutcome]:
-    """Run the hidden suites (all, or those of `exercises`) and return every test's outcome."""
-    paths = [
-        str(SUITES_DIR / f"test_{e.id}.py")
-        for e in session.course.exercises
-        if (exercises is None or e.id in exercises) and (SUITES_DIR / f"test_{e.id}.py").is_file()
-    ]
-    args = [*paths, "--rootdir", str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini"), "-s"]
-    for plugin in _UNUSED_PLUGINS:
-        args += ["-p", f"no:{plugin}"]
-    # The grader's own objects outlive every session: keep the collector from walking them.
+def collect_suites(course: Course) -> list[SuiteTest]:
+    """Every test of every exercise's hidden suite, in course order."""
+    paths = [SUITES_DIR / f"test_{e.id}.py" for e in course.exercises]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise SuiteError(f"no hidden suite {', '.join(missing)} in {SUITES_DIR}")
+    collector = _Collector()
+    args = [*map(str, paths), "--collect-only", "-p", "no:terminal"]
+    args += ["-p", "no:cacheprovider", "-p", "no:attention_course", "-p", "no:hypothesispytest"]
+    args += ["--rootdir", str(SUITES_DIR), "-c", str(SUITES_DIR / "pytest.ini")]
+    with contextlib.redirect_stdout(io.StringIO()):
+        pytest.main(args, plugins=[collector])
+    if collector.errors:
+        raise SuiteError("the hidden suites do not collect:\n" + "\n".join(collector.errors))
+    return [_suite_test(item) for item in collector.items]
+
+
+@dataclass
+class SubmissionContext:
+    """What the tests of one submission are given."""
+
+    course: Course
+    references: Mapping[str, ModuleProxy]
+    students: Callable[[Exercise], ModuleProxy]
+    sources: Mapping[str, str | None]
+
+    def fixtures(self, exercise: Exercise) -> dict[str, Callable[[], Any]]:
+        return {
+            "student": lambda: self.students(exercise),
+            "reference": lambda: self.references[exercise.id],
+            "exercise_config": lambda: exercise,
+            "submission_source": lambda: self.sources.get(exercise.module),
+        }
+
+
+def run_tests(
+    tests: list[SuiteTest], context: SubmissionContext, exercises: list[str]
+) -> list[TestOutcome]:
+    """Run the tests of `exercises` for one submission. A sandbox failure stops the run."""
+    outcomes = []
+    # The grader's own objects outlive every submission: keep the collector from walking them.
     gc.freeze()
     try:
-        pytest.main(args, plugins=[session])
+        for test in tests:
+            if test.exercise not in exercises:
+                continue
+            fixtures = context.fixtures(context.course.exercise(test.exercise))
+            try:
+                test.function(**{name: fixtures[name]() for name in test.fixtures}, **test.params)
+            except (SandboxError, KeyboardInterrupt):
+                raise
+            except BaseException as error:  # pytest.fail's exception is not an Exception
+                status, message, not_attempted = _describe_failure(error)
+                outcomes.append(
+                    TestOutcome(test.exercise, test.name, status, message, not_attempted)
+                )
+            else:
+                outcomes.append(TestOutcome(test.exercise, test.name, "passed", ""))
     finally:
         gc.unfreeze()
-    return session.outcomes
+    return outcomes

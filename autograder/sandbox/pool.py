@@ -167,6 +167,11 @@ class Worker:
     def receive(self, max_bytes: int, deadline: float) -> bytes:
         return frames.read_frame(self.channel.fileno(), max_bytes, deadline)
 
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (it is reaped by `stop`)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+
     def stop(self, exited: bool = False) -> str:
         """Reap the worker (killing its process group first unless it `exited` on its own)."""
         self.server.memory.forget(self)
@@ -174,8 +179,7 @@ class Worker:
             self.channel.close()
             status = self.server.reap(self.pid) if exited else None
             if status is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.pid, signal.SIGKILL)
+                self.kill()
                 while (status := self.server.reap(self.pid)) is None:
                     time.sleep(0.001)
             self.status = status

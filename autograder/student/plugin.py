@@ -125,7 +125,9 @@ def exercise_config(request: pytest.FixtureRequest) -> Exercise:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Course tests explain themselves: keep tracebacks short when any is collected."""
-    if config.option.tbstyle == "auto" and any(_exercise_for(config, i.path) for i in items):
+    if getattr(config.option, "tbstyle", None) == "auto" and any(
+        _exercise_for(config, i.path) for i in items
+    ):
         config.option.tbstyle = "short"
 
 
