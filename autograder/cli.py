@@ -11,6 +11,8 @@ from pathlib import Path
 from autograder.batch import BatchError, grade_all
 from autograder.batch.runner import real_grader
 from autograder.build.exercises import check_exercises, write_exercises
+from autograder.build.gradescope import build_gradescope_bundle
+from autograder.build.release import ReleaseError, build_release
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
 from autograder.reports import FORMATS
@@ -112,6 +114,20 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    written = build_release(
+        load_course(args.course), args.out, force=args.force, notebooks=not args.no_notebooks
+    )
+    print(f"wrote the student release to {args.out} ({len(written)} files)")
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    path = build_gradescope_bundle(load_course(args.course), args.out)
+    print(f"wrote the Gradescope autograder {path}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     parser.add_argument(
@@ -153,6 +169,16 @@ def _parser() -> argparse.ArgumentParser:
     batch.set_defaults(run=_grade_all)
     doctor = commands.add_parser("doctor", help="show how workers are confined on this machine")
     doctor.set_defaults(run=_doctor)
+    release = commands.add_parser("release", help="build what students get (no solutions)")
+    release.add_argument("out", type=Path, help="an empty or new folder")
+    release.add_argument("--force", action="store_true", help="replace a non-empty OUT")
+    release.add_argument("--no-notebooks", action="store_true", help="leave the notebooks out")
+    release.set_defaults(run=_release)
+    bundle = commands.add_parser("bundle", help="package the grader for a platform")
+    platforms = bundle.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
+    gradescope = platforms.add_parser("gradescope", help="a Gradescope autograder zip")
+    gradescope.add_argument("out", type=Path, help="the zip to write")
+    gradescope.set_defaults(run=_bundle)
     return parser
 
 
@@ -166,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SolutionMarkupError,
         CommandError,
         BatchError,
+        ReleaseError,
         FileNotFoundError,
         SandboxError,
     ) as error:

@@ -40,3 +40,26 @@ def test_matmul_operator_and_its_location():
 def test_syntax_errors_propagate():
     with pytest.raises(SyntaxError):
         find_forbidden("def (:", SOFTMAX)
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        (
+            'import torch\ny = getattr(torch, "".join(reversed("xamtfos")))(x, -1)',
+            "getattr with a computed name",
+        ),
+        ("import torch\ny = eval('torch.soft' + 'max')(x, -1)", "eval"),
+        ("import importlib\nF = importlib.import_module('torch.nn.functional')", "importlib"),
+        ("import torch\ny = torch.__dict__['soft' + 'max'](x, -1)", "__dict__"),
+    ],
+)
+def test_names_computed_at_run_time_are_refused(source, found):
+    uses = find_forbidden(source, SOFTMAX)
+    assert [u.name for u in uses] == [found]
+    assert "could hide a forbidden call" in uses[0].describe("ex03_softmax.py")
+
+
+def test_computed_names_are_fine_where_nothing_is_forbidden():
+    assert find_forbidden("y = getattr(obj, name)\nz = eval('1')", ()) == []
+    assert find_forbidden('y = getattr(torch, "exp")(x)', SOFTMAX) == []

@@ -13,7 +13,9 @@ import pytest
 
 from autograder.course import examples
 from autograder.grading.grader import Grader
+from autograder.mistakes import get
 from autograder.reports.model import Report
+from tests.test_mistakes import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
 MISTAKES_DIR = ROOT / "tests" / "mistakes"
@@ -114,3 +116,7 @@ def test_a_mistake_fails_its_own_exercise_and_nothing_else(course, grader, tmp_p
     for test in own.tests:
         assert "not attempted" not in test.message
         assert leaks(test.message) == [], test.message
+    expected = CORPUS.get(f"{mistake.parent.name}/{mistake.stem}")
+    if expected is not None:  # the catalogue knows this mistake: the feedback must name it
+        diagnoses = {t.diagnosis for t in own.tests if t.status == "failed"}
+        assert get(expected).diagnosis() in diagnoses, diagnoses

@@ -48,6 +48,7 @@ from autograder.reports.model import (
     to_json,
     write_json,
 )
+from autograder.sandbox.confine import set_dumpable
 
 log = logging.getLogger(__name__)
 
@@ -462,6 +463,9 @@ def grade_all(
     reports_dir.mkdir(parents=True, exist_ok=True)
     real_reports = reports_dir.resolve()
     submissions = [s for s in find_submissions(root) if s.path.resolve() != real_reports]
+    # Pool workers send results back through pipes: keep other processes of this user from
+    # reading or writing them through /proc (a non-dumpable process's /proc files are root's).
+    set_dumpable(False)
     with exclusive_lock(db):
         store = ResultStore(db)
         try:

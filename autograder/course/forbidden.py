@@ -6,6 +6,11 @@ or looked up by string (`getattr(torch, "softmax")`); `@` matches the matrix-pro
 Matching by the last part is deliberate: `import torch.nn.functional as F` or a Tensor method
 must not slip through. A student's own function of the same name is a plain name, not an
 attribute, and is not flagged.
+
+Names built at run time (`getattr(torch, "".join(...))`) cannot be checked from the source, so
+an exercise that forbids anything also refuses the ways of computing a name: `getattr` with a
+name that is not a literal, `eval`, `exec`, `compile`, `__import__`, `importlib`, `vars`,
+`globals` and `__dict__`.
 """
 
 from __future__ import annotations
@@ -23,8 +28,30 @@ class ForbiddenUse:
     column: int
 
     def describe(self, filename: str) -> str:
+        where = f"{filename}:{self.line}:{self.column + 1}"
+        if self.name in _DYNAMIC:
+            return f"{where}: uses {self.name}, which could hide a forbidden call; write it out"
         call = "the @ operator" if self.name == "@" else f"{self.name}"
-        return f"{filename}:{self.line}:{self.column + 1}: uses {call}, which this exercise forbids"
+        return f"{where}: uses {call}, which this exercise forbids"
+
+
+_DYNAMIC = {"eval", "exec", "compile", "__import__", "importlib", "vars", "globals", "__dict__"}
+_DYNAMIC |= {"getattr with a computed name"}
+
+
+def _dynamic_lookup(node: ast.AST) -> str | None:
+    """A way to reach a function by a name computed at run time, if `node` is one."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        if name == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
+            return "getattr with a computed name"
+        if name in _DYNAMIC:
+            return name
+    if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+        return "__dict__"
+    if isinstance(node, ast.alias) and node.name.split(".")[0] == "importlib":
+        return "importlib"
+    return None
 
 
 def find_forbidden(source: str, forbidden: tuple[str, ...]) -> list[ForbiddenUse]:
@@ -41,6 +68,8 @@ def find_forbidden(source: str, forbidden: tuple[str, ...]) -> list[ForbiddenUse
             written = repr(node.value)
         elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.MatMult):
             written = "@" if "@" in forbidden else None
+        if written is None and forbidden:
+            written = _dynamic_lookup(node)
         if written is not None:
             uses.append(ForbiddenUse(written[:80], node.lineno, node.col_offset))
     return sorted(uses, key=lambda use: (use.line, use.column))

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import stat
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
 import torch
 
 from autograder.course.config import Course, Exercise
-from autograder.grading.remote import RemoteModule
+from autograder.grading.remote import WORKER_USER, RemoteModule
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
+from autograder.mistakes import diagnose_failures
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
 from autograder.sandbox.confine import Protections, probe, set_dumpable
 from autograder.sandbox.pool import ForkServer, SandboxError
@@ -67,6 +70,7 @@ def exercise_result(
             status=o.status,
             message=o.message,
             visibility=HIDDEN,
+            diagnosis=o.diagnosis,
         )
         for o, points in zip(outcomes, _points(exercise, outcomes), strict=True)
     )
@@ -86,6 +90,35 @@ def exercise_result(
         output=output,
         tests=tests,
     )
+
+
+def _check_reachable(folder: Path, user: str) -> None:
+    """Workers dropped to `user` must reach their module under `folder`: every folder on the way
+    has to be searchable by others. Otherwise every import would fail and every student get 0."""
+    for parent in (folder, *folder.parents):
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            raise SandboxError(
+                f"{parent} is not searchable by other users, so workers (running as {user}) "
+                f"could not read the submissions under {folder}; point TMPDIR elsewhere"
+            )
+
+
+def diagnosed(
+    outcomes: list[TestOutcome], students: dict[str, ModuleProxy], course: Course
+) -> list[TestOutcome]:
+    """Name the common mistake behind each failed test, where the catalogue recognises one
+    (only exercises with a failure are probed, with a few more calls to the student)."""
+    names: dict[tuple[str, str], str] = {}
+    for exercise in course.exercises:
+        failed = [
+            o.name
+            for o in outcomes
+            if o.exercise == exercise.id and o.status == "failed" and not o.not_attempted
+        ]
+        if failed and exercise.id in students:
+            found = diagnose_failures(students[exercise.id], exercise, failed)
+            names |= {(exercise.id, test): m.diagnosis() for test, m in found.items()}
+    return [replace(o, diagnosis=names.get((o.exercise, o.name))) for o in outcomes]
 
 
 class Grader:
@@ -108,6 +141,8 @@ class Grader:
                 "--strict: this kernel offers no Landlock, so workers could read the hidden "
                 "suites and reference solutions; run `autograder doctor` for details"
             )
+        if self.protections.uid_drop:
+            _check_reachable(Path(tempfile.gettempdir()), WORKER_USER)
         # Workers run as the grader's user unless it is root: keep them from reading this
         # process's memory or /proc files.
         set_dumpable(False)
@@ -135,6 +170,9 @@ class Grader:
     def grade(self, path: Path, student: str | None = None) -> Report:
         """Grade the submission at `path` (a folder, a module or a notebook)."""
         assert self._server is not None, "use Grader as a context manager"
+        if not self._server.alive():  # a dead server would fail every later submission
+            self._server.close()
+            self._server = ForkServer()
         started = time.monotonic()
         submission = load_submission(path, self.course)
         workspace = Path(tempfile.mkdtemp(prefix="autograder-"))
@@ -153,7 +191,9 @@ class Grader:
                 self.course, self.references, lambda e: proxies[e.id], submission.sources
             )
             try:
-                outcomes = run_tests(self.tests, context, submitted)
+                outcomes = diagnosed(
+                    run_tests(self.tests, context, submitted), proxies, self.course
+                )
             finally:
                 for proxy in proxies.values():
                     proxy.kill()

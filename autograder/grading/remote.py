@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pwd
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from autograder.sandbox.spec import WorkerSpec
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
 WORKER_USER = "nobody"  # who a worker becomes when the grader runs as root
+MAX_OUTPUT_CHARS = 64 * 1024  # an exercise's captured output, over all the workers it took
 MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
 _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 
@@ -115,8 +117,11 @@ class RemoteModule(ModuleProxy):
 
     def _retire(self, worker: Worker, exited: bool = False) -> str:
         how = worker.stop(exited)
-        if worker.output:
-            self.output.append(worker.output)
+        room = MAX_OUTPUT_CHARS - sum(map(len, self.output))
+        if worker.output and room > 0:
+            self.output.append(worker.output[:room])
+            if len(worker.output) > room:
+                self.output.append("\n[output truncated]")
         if self._worker is worker:
             self._worker = None
         return how
@@ -162,7 +167,6 @@ class RemoteModule(ModuleProxy):
             "args": list(args),
             "kwargs": kwargs,
             "projections": projections,
-            "inputs": return_inputs,
         }
         try:
             worker.send(wire.encode(request), deadline)
@@ -170,11 +174,11 @@ class RemoteModule(ModuleProxy):
             how = self._retire(worker)
             raise WorkerFailed(f"the worker {how} before {doing}") from None
         answer = self._receive(worker, deadline - time.monotonic(), doing)
-        inputs = [*range(len(args)), *kwargs] if return_inputs else None
-        return self._result(function, answer, len(args), inputs)
+        result = self._result(function, answer, len(args), [*range(len(args)), *kwargs])
+        return result if return_inputs else replace(result, inputs_after=None)
 
     def _result(
-        self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str] | None
+        self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str]
     ) -> CallResult:
         """Check an answer's shape strictly, then turn it into a result or an exception."""
         status = answer["status"]
@@ -202,9 +206,11 @@ class RemoteModule(ModuleProxy):
         if status != "ok" or set(answer) != _ANSWER_KEYS:
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
         grads, after = answer["grads"], answer["inputs_after"]
-        expected = None if inputs is None else {input_label(i) for i in inputs}
-        if not isinstance(grads, tuple | list) or (
-            (after is None) != (expected is None) or (after is not None and set(after) != expected)
+        expected = {input_label(i) for i in inputs}
+        if (
+            not isinstance(grads, tuple | list)
+            or not isinstance(after, dict)
+            or set(after) != expected
         ):
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
         if grads and (

@@ -47,6 +47,7 @@ class TestOutcome:
     status: str
     message: str
     not_attempted: bool = False
+    diagnosis: str | None = None  # the common mistake the failure looks like, if one fits
     __test__ = False
 
 

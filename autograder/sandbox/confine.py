@@ -11,7 +11,8 @@ Both are applied by the worker to itself after `PR_SET_NO_NEW_PRIVS`, before any
 - seccomp (a deny-list, second layer): no sockets of any family (a worker's channel already
   exists, and Landlock does not govern connecting to a unix socket's path), no new processes
   (threads excepted, which RLIMIT_NPROC stops), no execve, ptrace, process_vm_*, io_uring
-  (which bypasses seccomp), namespaces, mounts, bpf or keyrings.
+  (which bypasses seccomp), memfd or SysV/POSIX IPC (memory no limit sees), namespaces,
+  mounts, bpf or keyrings.
 
 Written with ctypes against the kernel's stable ABI, so it needs no extra package.
 """
@@ -60,6 +61,13 @@ _DENIED_X86_64 = {
     248: "EPERM", 249: "EPERM", 250: "EPERM",  # add_key, request_key, keyctl
     246: "EPERM", 320: "EPERM", 169: "EPERM",  # kexec_load, kexec_file_load, reboot
     424: "EPERM", 129: "EPERM", 297: "EPERM",  # pidfd_send_signal, rt_(tg)sigqueueinfo
+    # Memory no rlimit or RSS watch sees: memfd files never mapped, SysV and POSIX IPC
+    # objects (which also outlive the worker).
+    319: "EPERM",  # memfd_create
+    29: "EPERM", 30: "EPERM", 31: "EPERM",  # shmget, shmat, shmctl
+    64: "EPERM", 65: "EPERM", 66: "EPERM", 220: "EPERM",  # semget, semop, semctl, semtimedop
+    68: "EPERM", 69: "EPERM", 70: "EPERM", 71: "EPERM",  # msgget, msgsnd, msgrcv, msgctl
+    240: "EPERM", 241: "EPERM", 242: "EPERM", 243: "EPERM", 244: "EPERM", 245: "EPERM",  # mq_*
 }  # fmt: skip
 _CLONE, _KILL, _TKILL, _TGKILL = 56, 62, 200, 234
 

@@ -107,6 +107,10 @@ class ForkServer:
             reply = self._receive()
         return None if reply.get("alive") else int(reply["status"])
 
+    def alive(self) -> bool:
+        """Whether the server process still runs (an OOM kill, say, may have stopped it)."""
+        return self._process.poll() is None
+
     def close(self) -> None:
         self._control.close()
         try:
