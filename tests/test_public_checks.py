@@ -59,6 +59,7 @@ def test_a_mistake_is_explained_and_costs_only_its_exercise(tmp_path, submission
     assert "softmax([1000, 999, -1000]): the result contains NaN" in result.stdout
     assert "hint: exp(1000) overflows: subtract the largest score first" in result.stdout
     assert "expected: [0.13" in result.stdout  # the row test shows expected and actual values
+    assert "likely mistake" in result.stdout and "dim 0" in result.stdout  # the catalogue names it
 
 
 def test_forbidden_calls_fail_with_their_location(tmp_path, submission):

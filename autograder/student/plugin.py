@@ -154,8 +154,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         hint = str(call.excinfo.value) or "the function is still a stub"
         report.longrepr = f"not attempted yet ({hint})"
         report.user_properties.append(("course_outcome", NOT_ATTEMPTED))
+    elif report.when == "call" and report.failed:
+        mistake = _likely_mistake(item)
+        if mistake:
+            report.sections.append(("likely mistake", mistake))
     _tally(item, report, not_attempted)
     return report
+
+
+_diagnoses_key = pytest.StashKey["dict[str, str | None]"]()
+
+
+def _likely_mistake(item: pytest.Item) -> str | None:
+    """The common mistake a failing exercise looks like, once per exercise and session.
+
+    The catalogue ships with the course repository, not with the student release (its
+    entries are one edit away from the solutions): without it, nothing is said."""
+    try:
+        from autograder.mistakes import diagnose_module
+    except ImportError:
+        return None
+    module = getattr(item, "funcargs", {}).get("exercise")
+    exercise = _exercise_for(item.config, item.path)
+    if module is None or exercise is None:
+        return None
+    found = item.config.stash.setdefault(_diagnoses_key, {})
+    if exercise.id not in found:
+        mistake = diagnose_module(module, exercise)
+        found[exercise.id] = mistake.diagnosis() if mistake else None
+    return found[exercise.id]
 
 
 def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
