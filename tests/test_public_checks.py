@@ -59,7 +59,14 @@ def test_a_mistake_is_explained_and_costs_only_its_exercise(tmp_path, submission
     assert "softmax([1000, 999, -1000]): the result contains NaN" in result.stdout
     assert "hint: exp(1000) overflows: subtract the largest score first" in result.stdout
     assert "expected: [0.13" in result.stdout  # the row test shows expected and actual values
-    assert "likely mistake" in result.stdout and "dim 0" in result.stdout  # the catalogue names it
+
+
+def test_a_catalogued_mistake_is_named_before_submission(tmp_path, submission):
+    shutil.copy(ROOT / "tests/mistakes/softmax/fixed_dim_0.py", submission / "ex03_softmax.py")
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "failing"
+    assert "likely mistake" in result.stdout
+    assert "softmax along dim 0, whatever `dim` says" in result.stdout
 
 
 def test_forbidden_calls_fail_with_their_location(tmp_path, submission):
