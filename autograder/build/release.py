@@ -239,14 +239,33 @@ def _copy_tree(source: Path, target: Path) -> None:
             shutil.copyfile(path, target / relative)
 
 
+def _optional_imports(tree: ast.AST) -> set[ast.AST]:
+    """Imports inside a `try` that catches ImportError: code that works without them."""
+    names = {"ImportError", "ModuleNotFoundError"}
+    optional: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(h.type, ast.Name) and h.type.id in names for h in node.handlers
+        ):
+            for statement in node.body:
+                optional |= {
+                    n for n in ast.walk(statement) if isinstance(n, ast.Import | ast.ImportFrom)
+                }
+    return optional
+
+
 def _imported(source: str) -> list[tuple[int, str]]:
-    """(line, module) of every absolute import in `source`; [] if it does not parse."""
+    """(line, module) of every absolute import in `source` that it cannot do without; [] if it
+    does not parse."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
     found = []
+    optional = _optional_imports(tree)
     for node in ast.walk(tree):
+        if node in optional:
+            continue
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module == "autograder" and not node.level:

@@ -258,7 +258,11 @@ def readable_paths(module: Path, scratch: Path) -> list[Path]:
     paths += [Path("/usr/lib") / multiarch, Path("/lib") / multiarch, Path("/lib64")]
     for entry in map(Path, sys.path):
         if entry.name in ("site-packages", "dist-packages") and entry.is_dir():
-            paths += [item for item in entry.iterdir() if not item.name.startswith(_GRADER_FILES)]
+            try:
+                items = list(entry.iterdir())
+            except PermissionError:
+                continue  # out of this user's reach anyway
+            paths += [item for item in items if not item.name.startswith(_GRADER_FILES)]
         elif entry.name.startswith("python3") or entry.name == "lib-dynload":
             paths.append(entry)
     return paths

@@ -74,6 +74,8 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     _limit(resource.RLIMIT_FSIZE, spec.max_file_mb * 2**20)
     _limit(resource.RLIMIT_NOFILE, spec.max_open_files)
     _limit(resource.RLIMIT_CORE, 0)
+    # Listed while still privileged: a dropped uid may not be able to list site-packages.
+    readable = readable_paths(Path(spec.path), Path(spec.scratch)) if spec.landlock_abi else []
     if spec.uid is not None and spec.gid is not None:
         os.setgroups([])
         os.setgid(spec.gid)
@@ -82,7 +84,7 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     sys.dont_write_bytecode = True
     set_no_new_privs()
     if spec.landlock_abi:
-        apply_landlock(spec.landlock_abi, readable_paths(Path(spec.path), Path(spec.scratch)))
+        apply_landlock(spec.landlock_abi, readable)
     if spec.seccomp:
         apply_seccomp()
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
