@@ -1,6 +1,8 @@
 """`autograder grade`: every input kind, every bad input, and workers that misbehave."""
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -8,6 +10,8 @@ import sys
 import pytest
 
 from autograder.grading.grader import Grader
+from autograder.mistakes import get
+from autograder.reports import FORMATS
 from tests.conftest import ROOT
 
 
@@ -345,3 +349,28 @@ def test_test_points_weigh_tests_within_an_exercise(course):
     result = exercise_result(exercise, outcomes, submitted=True, output="")
     assert [t.max_score for t in result.tests] == [6.0, 3.0, 3.0]
     assert result.score == 9.0 and result.status == "partial"
+
+
+def _plain_text(rendered: str, fmt: str) -> str:
+    """A rendered report as plain text: JSON strings joined, HTML and Markdown escapes undone."""
+    if fmt in ("json", "gradescope"):
+
+        def strings(value):
+            if isinstance(value, str):
+                yield value
+            elif isinstance(value, dict | list):
+                for item in value.values() if isinstance(value, dict) else value:
+                    yield from strings(item)
+
+        rendered = "\n".join(strings(json.loads(rendered)))
+    return re.sub(r"\\(.)", r"\1", html.unescape(rendered))
+
+
+def test_a_catalogued_mistake_is_named_in_every_report_format(grader, submission):
+    mistake = "scaled_attention/scaled_by_d_k.py"
+    shutil.copy(ROOT / "tests/mistakes" / mistake, submission / "ex07_scaled_attention.py")
+    report = grader.grade(submission)
+    name = get("scaled_attention.scaled_by_d_k").name
+    assert any(name in (t.diagnosis or "") for t in report.exercises["scaled_attention"].tests)
+    for fmt in ("json", "markdown", "html", "gradescope"):
+        assert name in _plain_text(FORMATS[fmt](report), fmt), fmt
