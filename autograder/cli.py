@@ -26,16 +26,27 @@ class CommandError(Exception):
 
 
 def _build(args: argparse.Namespace) -> int:
+    # nbformat comes with the notebooks extra: the grader alone (on Gradescope, say) lacks it.
+    from autograder.build.notebooks import check_notebooks, write_notebooks
+
     course = load_course(args.course)
     if args.check:
-        drift = check_exercises(course)
+        drift = check_exercises(course) + check_notebooks(course)
         for item in drift:
             print(f"{item.path}: {item.reason}")
         if drift:
             print("exercises/ is out of date: run `autograder build`", file=sys.stderr)
         return 1 if drift else 0
-    for path in write_exercises(course):
+    for path in write_exercises(course) + write_notebooks(course):
         print(f"wrote {path}")
+    return 0
+
+
+def _nbgrader(args: argparse.Namespace) -> int:
+    from autograder.build.nbgrader_course import write_nbgrader_course
+
+    written = write_nbgrader_course(load_course(args.course), args.out)
+    print(f"wrote the nbgrader course to {args.out} ({len(written)} files)")
     return 0
 
 
@@ -134,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         "--course", type=Path, default=None, help="course.toml (default: the project's)"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    build = commands.add_parser("build", help="generate exercises/ from solutions/")
+    build = commands.add_parser("build", help="generate exercises/ and notebooks/ from solutions/")
     build.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     build.set_defaults(run=_build)
     grade = commands.add_parser("grade", help="grade one submission with the hidden suites")
@@ -174,6 +185,9 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--force", action="store_true", help="replace a non-empty OUT")
     release.add_argument("--no-notebooks", action="store_true", help="leave the notebooks out")
     release.set_defaults(run=_release)
+    nbgrader = commands.add_parser("nbgrader", help="build an nbgrader course directory")
+    nbgrader.add_argument("out", type=Path, help="the course directory to write")
+    nbgrader.set_defaults(run=_nbgrader)
     bundle = commands.add_parser("bundle", help="package the grader for a platform")
     platforms = bundle.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
     gradescope = platforms.add_parser("gradescope", help="a Gradescope autograder zip")

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from autograder.build.exercises import check_exercises, generated_exercises
+from autograder.build.notebooks import generated_notebooks
 from autograder.build.stubs import SolutionMarkupError, find_regions, make_stub, solution_body_lines
 from tests.conftest import ROOT
 
@@ -76,6 +77,9 @@ def test_build_check_fails_on_drift(course, tmp_path):
     for path, content in generated_exercises(course).items():
         (copy / "exercises" / path.name).write_text(content)
         (copy / "solutions" / path.name).write_text((course.solutions_dir / path.name).read_text())
+    (copy / "notebooks").mkdir()
+    for path, content in generated_notebooks(course).items():
+        (copy / "notebooks" / path.name).write_text(content)
     command = [sys.executable, "-m", "autograder", "--course", str(copy / "course.toml"), "build"]
     assert subprocess.run([*command, "--check"], capture_output=True).returncode == 0
     (copy / "exercises" / "ex03_softmax.py").write_text("# edited by hand\n")

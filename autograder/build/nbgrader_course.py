@@ -1,0 +1,273 @@
+"""An nbgrader course directory built from the single source, and scores written to its gradebook.
+
+`autograder build` writes `nbgrader/` (next to course.toml) from the reference solutions,
+course.toml and the documents' examples:
+
+    nbgrader/nbgrader_config.py                       course id, timeouts, feedback settings
+    nbgrader/source/<assignment>/<assignment>.ipynb   one assignment per exercise
+    nbgrader/source/<assignment>/test_<assignment>.py its public tests, from exercises/
+    nbgrader/source/<assignment>/course.toml          what they read (the students' version)
+
+An assignment is named after its exercise's module (`ex03_softmax`) and holds one notebook, the
+exercise notebook of `autograder.build.notebooks` with nbgrader's cell metadata (schema 3, as
+nbgrader 0.9 reads it): the teaching notes, setup, "try it" and heatmap cells are locked; the
+exercise cell is a solution cell that keeps the `### BEGIN SOLUTION` / `### END SOLUTION`
+markers for `nbgrader generate_assignment` to replace, its `# Hint:` line moved above the
+markers so that the released stub keeps it; the last cell is the grade cell, worth the
+exercise's points. Its visible part runs the public tests with pytest, as the students'
+notebooks do (nbgrader copies the assignment's other files next to the notebook everywhere:
+release, submission, autograde); it imports only student packages, since students run it
+too. Its hidden part (`### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`), which only
+autograde runs, on the instructors' side, grades the code run before it with this project's
+hidden suite (`autograder.grading.nbgrader_bridge.hidden_score`) and ends with that score,
+which nbgrader takes as partial credit.
+
+nbgrader quirks this relies on or works around (0.9.6):
+- a grade cell with any stderr output scores 0 (`utils.determine_grade`): the bridge catches
+  stderr and warnings;
+- a grade cell whose last output is a number scores that number (partial credit);
+- `generate_feedback` shows hidden tests, which `autograde` restores, unless told otherwise:
+  the config adds `ClearHiddenTests` to `GenerateFeedback.preprocessors`;
+- a cell times out after 30 s by default; grading runs a fresh process, so allow more;
+- `CourseDirectory.db_assignments` and `db_students` no longer exist: `generate_assignment`
+  creates the assignment in the gradebook, `autograde` the student.
+
+nbgrader itself is imported only by `write_scores_to_gradebook`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+from autograder.build.exercises import Drift
+from autograder.build.notebooks import (
+    CellSpec,
+    checks_code,
+    exercise_cells,
+    make_notebook,
+    notebook_text,
+)
+from autograder.build.stubs import find_regions
+from autograder.course.config import COURSE_FILE, Course, Exercise, load_course
+from autograder.reports.model import Report
+
+NBGRADER_DIR = "nbgrader"
+CONFIG_FILE = "nbgrader_config.py"
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SCHEMA_VERSION = 3  # nbgrader 0.9's cell metadata schema
+EXECUTE_TIMEOUT_S = 600  # a grade cell starts a grading process: more than nbgrader's 30 s
+
+
+class GradebookError(RuntimeError):
+    """The gradebook cannot take these scores; the message says why and what to run."""
+
+
+def assignment_name(exercise: Exercise) -> str:
+    """The nbgrader assignment (and notebook) of an exercise: its module name."""
+    return exercise.module
+
+
+def grade_cell_id(exercise: Exercise) -> str:
+    """The grade_id of the exercise's one grade cell."""
+    return f"{exercise.id}_tests"
+
+
+def hoist_hints(source: str, filename: str = "<solution>") -> str:
+    """Move each solution region's `# Hint:` line just above its `### BEGIN SOLUTION`, so that
+    nbgrader's ClearSolutions, which replaces whole regions, leaves the hint in the stub."""
+    lines = source.splitlines()
+    for region in find_regions(source, filename):
+        lines[region.begin], lines[region.begin + 1] = lines[region.begin + 1], lines[region.begin]
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
+
+
+def public_tests_file(exercise: Exercise) -> str:
+    """The public test file shipped in the exercise's assignment folder."""
+    return f"test_{exercise.module}.py"
+
+
+def _grade_cell(exercise: Exercise) -> str:
+    """Visible: the public checks (student packages only: it is what students run). Hidden, and
+    run only by autograde on the instructors' side: the hidden score, the cell's last value."""
+    visible = checks_code(exercise, public_tests_file(exercise), graded=True)
+    return (
+        f"# Autograder tests ({exercise.points:g} points).\n"
+        f"{visible}\n"
+        f"{HIDDEN_BEGIN}\n"
+        "from autograder.grading.nbgrader_bridge import executed_code, hidden_score\n\n"
+        f"hidden_score(executed_code(), {json.dumps(exercise.module)})\n"
+        f"{HIDDEN_END}"
+    )
+
+
+def _metadata(exercise: Exercise, role: str) -> dict[str, Any]:
+    solution = role == "exercise"
+    grade = role == "checks"
+    metadata: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_cell_id(exercise) if grade else f"{exercise.id}_{role}",
+        "locked": not solution,
+        "schema_version": SCHEMA_VERSION,
+        "solution": solution,
+    }
+    if grade:
+        metadata["points"] = exercise.points
+    return {"nbgrader": metadata}
+
+
+def source_cells(course: Course, exercise: Exercise) -> list[CellSpec]:
+    """The cells of the exercise's nbgrader source notebook (solutions and hidden tests in)."""
+    filename = str(course.solutions_dir / exercise.filename)
+    cells = []
+    for cell in exercise_cells(course, exercise, reference=True):
+        if cell.role == "exercise":
+            cell = CellSpec(cell.role, cell.cell_type, hoist_hints(cell.source, filename))
+        elif cell.role == "checks":
+            cell = CellSpec(cell.role, cell.cell_type, _grade_cell(exercise))
+        cells.append(cell)
+    return cells
+
+
+def source_notebook(course: Course, exercise: Exercise) -> str:
+    """The exercise's nbgrader source notebook as JSON text."""
+    cells = source_cells(course, exercise)
+    metadata = {i: _metadata(exercise, cell.role) for i, cell in enumerate(cells)}
+    return notebook_text(make_notebook(exercise, cells, metadata))
+
+
+def nbgrader_config(course: Course) -> str:
+    """The text of `nbgrader_config.py` for this course."""
+    assignments = "\n".join(f"#   {assignment_name(e)}" for e in course.exercises)
+    return f'''"""nbgrader's configuration for "{course.name}" ({course.version}).
+
+Generated by `autograder build` from course.toml: edit course.toml, not this file.
+"""
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
+c = get_config()  # noqa: F821 (defined by the loader)
+
+c.CourseDirectory.course_id = {json.dumps(course.slug)}
+
+# One assignment per exercise, one notebook each (`nbgrader generate_assignment NAME` adds it to
+# the gradebook):
+{assignments}
+
+# A grade cell grades the notebook's code in a fresh process: allow more than nbgrader's 30 s.
+c.Execute.timeout = {EXECUTE_TIMEOUT_S}
+
+# `autograde` restores the hidden tests into the graded notebooks, and nbgrader's feedback shows
+# them by default: remove them from the feedback.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+'''
+
+
+def nbgrader_dir(course: Course) -> Path:
+    """The default nbgrader course directory: `nbgrader/` next to course.toml."""
+    return course.root / NBGRADER_DIR
+
+
+def generated_nbgrader_course(course: Course, root: Path | None = None) -> dict[Path, str]:
+    """Every file `autograder build` writes into the nbgrader course directory `root`."""
+    root = root or nbgrader_dir(course)
+    from autograder.build.release import student_course_toml
+
+    files = {root / CONFIG_FILE: nbgrader_config(course)}
+    students_toml = student_course_toml(course)
+    for exercise in course.exercises:
+        folder = root / "source" / assignment_name(exercise)
+        files[folder / f"{assignment_name(exercise)}.ipynb"] = source_notebook(course, exercise)
+        tests = public_tests_file(exercise)
+        files[folder / tests] = (course.exercises_dir / tests).read_text(encoding="utf-8")
+        files[folder / COURSE_FILE] = students_toml
+    return files
+
+
+def check_nbgrader_course(course: Course, root: Path | None = None) -> list[Drift]:
+    """How the nbgrader course directory differs from what `autograder build` would write."""
+    drift = []
+    for path, content in generated_nbgrader_course(course, root).items():
+        if not path.is_file():
+            drift.append(Drift(path, "missing"))
+        elif path.read_text(encoding="utf-8") != content:
+            drift.append(Drift(path, "differs from the one generated from the solutions"))
+    return drift
+
+
+def write_nbgrader_course(course: Course, root: Path | None = None) -> list[Path]:
+    """Write the nbgrader course directory's generated files; returns the paths that changed."""
+    changed = []
+    for path, content in generated_nbgrader_course(course, root).items():
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def _course_directory(course_dir: Path) -> Any:
+    """nbgrader's CourseDirectory for `course_dir`, configured by its nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    if (course_dir / CONFIG_FILE).is_file():
+        config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
+    if "root" in config.get("CourseDirectory", {}):
+        return CourseDirectory(config=config)
+    return CourseDirectory(config=config, root=str(course_dir))
+
+
+def write_scores_to_gradebook(
+    course_dir: Path | str,
+    assignment: str,
+    student: str,
+    report: Report,
+    *,
+    course: Course | None = None,
+) -> float:
+    """Record `report`'s score for `assignment` (an exercise module, e.g. `ex03_softmax`) as
+    `student`'s auto score on that assignment's grade cell in nbgrader's gradebook, creating
+    the student and the submission if needed. Returns the score written. The assignment must
+    exist in the gradebook (`nbgrader generate_assignment` adds it): GradebookError otherwise."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    course = course or load_course()
+    exercise = course.by_module(assignment)
+    if exercise is None:
+        known = ", ".join(assignment_name(e) for e in course.exercises)
+        raise GradebookError(f"no exercise has the module {assignment!r} (known: {known})")
+    result = report.exercises.get(exercise.id)
+    score = result.score if result is not None else 0.0
+    if not math.isfinite(score):
+        raise GradebookError(f"the report's score for {exercise.id!r} is {score!r}")
+    score = round(min(max(score, 0.0), exercise.points), 6)
+
+    course_dir = Path(course_dir).resolve()
+    directory = _course_directory(course_dir)
+    cell = grade_cell_id(exercise)
+    with warnings.catch_warnings(), Gradebook(directory.db_url, directory.course_id) as gradebook:
+        # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
+        warnings.simplefilter("ignore", SAWarning)
+        try:
+            gradebook.find_grade_cell(cell, assignment, assignment)
+        except MissingEntry:
+            raise GradebookError(
+                f"{directory.db_url}: the gradebook has no grade cell {cell!r} in assignment "
+                f"{assignment!r}: run `nbgrader generate_assignment {assignment}` in "
+                f"{course_dir} first"
+            ) from None
+        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_submission(assignment, student)
+        grade = gradebook.find_grade(cell, assignment, assignment, student)
+        grade.auto_score = score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    return score

@@ -1,0 +1,420 @@
+"""Generate the exercise notebooks from the single source, or report how they have drifted.
+
+One notebook per exercise, `notebooks/exNN_name.ipynb`: each exercise is its own nbgrader
+assignment and its own file, so a broken cell in one notebook never affects another exercise,
+and a student can hand in (or be graded on) one exercise at a time. The notebooks are generated
+with nbformat from the reference solutions, course.toml and the documents' examples
+(`autograder.course.examples`), never edited by hand; `check_notebooks` reports drift the way
+`autograder.build.exercises` does for the stubs.
+
+The cells of a notebook, in order:
+
+1. the exercise's title, points and teaching notes (its solution module's docstring), markdown;
+2. setup: torch, matplotlib where there is a heatmap, and the documents' example tensors;
+3. the exercise code: the module students would edit in `exercises/`, without its docstring
+   (the stub made by `make_stub`; the reference version keeps the solutions);
+4. "try it": the functions run on the documents' example, next to the printed values;
+5. where the exercise computes attention weights, a heatmap of them, with the tokens of
+   "Your journey starts with one step" on both axes (Bahdanau: the encoder positions);
+6. the public checks: pytest runs `exercises/test_exNN_name.py` on the notebook's own code,
+   with the course's pytest plugin, as `pytest exercises/test_exNN_name.py` does on a module.
+   Student notebooks import only what the student release ships (`autograder.course`,
+   `autograder.student`), never the grader.
+
+Every cell but the exercise code runs under `if __name__ == "__main__":`. In the notebook,
+`__name__` is `"__main__"` and everything runs; when a notebook is graded, the grader imports
+its code cells as a module in a sandboxed worker, which may import neither this package nor
+matplotlib, and the guard skips all but the student's functions. For the same reason those
+cells must not use what the exercise forbids, not even in a string (the grader scans every code
+cell: a bare `"softmax"` counts as a use of `torch.softmax`).
+
+Output is deterministic: no execution counts, no outputs, cell ids `<exercise id>-<index>`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder.build.exercises import Drift
+from autograder.build.stubs import make_stub
+from autograder.course.config import Course, Exercise
+
+NOTEBOOKS_DIR = "notebooks"
+MAIN_GUARD = 'if __name__ == "__main__":'
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+Role = Literal["intro", "setup", "exercise", "try_it", "heatmap", "checks"]
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One cell of an exercise notebook, before it becomes an nbformat cell."""
+
+    role: Role
+    cell_type: Literal["markdown", "code"]
+    source: str
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """How to draw an exercise's attention weights: the code computing `weights` (rows x
+    columns), the axis labels (Python expressions), the axis names and the title."""
+
+    weights: str
+    rows: str = "examples.TOKENS"
+    columns: str = "examples.TOKENS"
+    row_name: str = "query"
+    column_name: str = "key (attended to)"
+    title: str = ""
+
+
+# "Try it" cells: each exercise's functions on the documents' example, beside the printed values.
+TRY_IT: dict[str, str] = {
+    "dot_scores": """
+        query = inputs[examples.QUERY_INDEX]  # x², "journey"
+        print("dot(x¹, x²) =", dot(inputs[0], query))  # the documents print 0.9544
+        print("scores of 'journey':", attention_scores(query, inputs))
+        print("the documents:      ", examples.tensor(examples.SCORES_2))
+        print("every pair of tokens:")
+        print(all_attention_scores(inputs))
+    """,
+    "normalization": """
+        scores = examples.tensor(examples.SCORES_2)  # the scores of "journey" (exercise 1)
+        print("normalize(scores):", normalize(scores))
+        print("the documents:    ", examples.tensor(examples.NORMALIZED_2))
+        # The flaws: a negative score gets a negative "weight"; scores that cancel divide by 0.
+        print("with a negative score:", normalize(torch.tensor([2.0, -1.0, 0.5])))
+        print("scores that cancel:   ", normalize(torch.tensor([1.0, -1.0])))
+    """,
+    "softmax": """
+        scores = examples.tensor(examples.SCORES_2)  # the scores of "journey" (exercise 1)
+        print("softmax(scores):", softmax(scores))
+        print("the documents:  ", examples.tensor(examples.SOFTMAX_2))
+        print("large scores:   ", softmax(torch.tensor([1000.0, 999.0, -1000.0])))
+        masked = torch.tensor([[1.0, -torch.inf, 1.0], [-torch.inf, -torch.inf, -torch.inf]])
+        print("masked scores:")
+        print(softmax(masked))
+    """,
+    "context_vectors": """
+        weights = examples.tensor(examples.SOFTMAX_2)  # the softmax weights of "journey"
+        print("context of 'journey':", context_vector(weights, inputs))
+        print("the documents:       ", examples.tensor(examples.CONTEXT_2))
+        print("every token's context vector:")
+        print(simple_self_attention(inputs))
+    """,
+    "rnn_step": """
+        rnn = examples.rnn_example()  # 5 steps of 3-d inputs, 4 hidden units, 2 outputs
+        h_1, y_1 = rnn_step(rnn.xs[0], rnn.h0, *rnn.weights)
+        print("h_1 =", h_1, "expected", examples.tensor(examples.RNN_H_1))
+        print("y_1 =", y_1, "expected", examples.tensor(examples.RNN_Y_1))
+        hs, ys = rnn_forward(rnn.xs, rnn.h0, *rnn.weights)
+        print("ys =")
+        print(ys)
+        print("expected")
+        print(examples.tensor(examples.RNN_YS))
+    """,
+    "bahdanau": """
+        example = examples.bahdanau_example()  # a 2-d decoder state, 5 encoder states of size 3
+        print("scores: ", additive_scores(*example.args))
+        print("expected", examples.tensor(examples.BAHDANAU_SCORES))
+        context, weights = bahdanau_attention(*example.args)
+        print("weights:", weights)
+        print("expected", examples.tensor(examples.BAHDANAU_WEIGHTS))
+        print("context:", context)
+        print("expected", examples.tensor(examples.BAHDANAU_CONTEXT))
+    """,
+    "scaled_attention": """
+        W_q, W_k, W_v = examples.qkv_weights()  # torch.manual_seed(123), torch.rand(3, 2) each
+        context, weights = self_attention(inputs, W_q, W_k, W_v)
+        print("weights of 'journey':", weights[examples.QUERY_INDEX])
+        print("the documents:       ", examples.tensor(examples.QKV_WEIGHTS_2))
+        print("context of 'journey':", context[examples.QUERY_INDEX])
+        print("the documents:       ", examples.tensor(examples.QKV_CONTEXT_2))
+    """,
+}
+
+# The exercises that compute attention weights, and how to show them.
+HEATMAPS: dict[str, Heatmap] = {
+    "normalization": Heatmap(
+        "weights = normalize(inputs @ inputs.T)  # every pair's score, divided by its row's sum",
+        title="normalize(X Xᵀ): each row sums to 1",
+    ),
+    "softmax": Heatmap(
+        "weights = softmax(inputs @ inputs.T)  # every pair's score, softmax along each row",
+        title="softmax(X Xᵀ)",
+    ),
+    "context_vectors": Heatmap(
+        "weights = torch.softmax(inputs @ inputs.mT, dim=-1)  # what simple_self_attention mixes",
+        title="the weights of simple self-attention",
+    ),
+    "bahdanau": Heatmap(
+        "example = examples.bahdanau_example()\n"
+        "_, weights = bahdanau_attention(*example.args)\n"
+        "weights = weights.unsqueeze(0)  # one decoder state: one row",
+        rows='["s"]',
+        columns='[f"h{i + 1}" for i in range(weights.shape[-1])]',
+        row_name="decoder state",
+        column_name="encoder state (position)",
+        title="Bahdanau attention over the encoder states",
+    ),
+    "scaled_attention": Heatmap(
+        "_, weights = self_attention(inputs, *examples.qkv_weights())",
+        title="softmax(Q Kᵀ / √d_k)",
+    ),
+}
+
+
+def _literal(text: str) -> str:
+    """A double-quoted Python string literal."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _guarded(body: str) -> str:
+    """`body` under the main guard: run in the notebook, skipped when graded."""
+    return f"{MAIN_GUARD}\n{textwrap.indent(textwrap.dedent(body).strip(), '    ')}"
+
+
+def without_docstring(source: str) -> str:
+    """A module's source after its docstring (and the blank lines that follow it)."""
+    body = ast.parse(source).body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        source = "\n".join(source.splitlines()[body[0].end_lineno :])
+    return source.strip("\n") + "\n"
+
+
+def teaching_notes(source: str) -> str:
+    """The module docstring without its first line when that only repeats the title."""
+    docstring = ast.get_docstring(ast.parse(source)) or ""
+    first, _, rest = docstring.partition("\n")
+    return rest.strip() if first.startswith("Exercise ") else docstring.strip()
+
+
+def solution_source(course: Course, exercise: Exercise) -> str:
+    """The reference solution's text; a clear error if it is missing."""
+    path = course.solutions_dir / exercise.filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no reference solution for exercise {exercise.id!r} "
+            f"(course.toml names module {exercise.module!r})"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def _intro(exercise: Exercise, notes: str) -> str:
+    functions = ", ".join(f"`{name}`" for name in exercise.functions)
+    return (
+        f"# Exercise {exercise.number}: {exercise.title}\n\n"
+        f"*{exercise.points:g} points.* Write {functions} in the exercise cell, "
+        "below the setup.\n\n"
+        f"{notes}\n\n"
+        "---\n\n"
+        "**What to do.** Replace each `raise NotImplementedError(...)` in the exercise cell with "
+        "your code, run it, then run the cells below it: *try it* runs your functions on the "
+        "course documents' example, and the public checks are the same as "
+        f"`pytest exercises/test_{exercise.module}.py`. When you submit, hidden tests grade your "
+        "functions on many more inputs (batches, float64, extreme values, masks, gradients), so "
+        "passing every public check is not yet full marks.\n\n"
+        f"Code under `{MAIN_GUARD}` runs here in the notebook only: when this notebook is "
+        "graded, the grader imports your functions from it without running the examples."
+    )
+
+
+def _setup(plots: bool) -> str:
+    lines = ["%matplotlib inline"] if plots else []
+    lines += [
+        "# Setup: PyTorch and the course documents' example tensors.",
+        _guarded(
+            ("import matplotlib.pyplot as plt\n" if plots else "")
+            + textwrap.dedent(
+                """
+                import torch
+
+                from autograder.course import examples
+
+                torch.set_printoptions(precision=4, sci_mode=False)
+                inputs = examples.inputs()  # "Your journey starts with one step", a row per token
+                for token, embedding in zip(examples.TOKENS, inputs, strict=True):
+                    print(f"{token:>8}", embedding)
+                """
+            ).lstrip("\n")
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _try_it(exercise: Exercise) -> str:
+    body = TRY_IT.get(exercise.id, "print('Try your functions on the examples here.')")
+    return "# Try it on the course documents' example.\n" + _guarded(body)
+
+
+def _heatmap(heatmap: Heatmap) -> str:
+    body = (
+        textwrap.dedent(heatmap.weights).strip()
+        + f"""
+rows, columns = {heatmap.rows}, {heatmap.columns}
+fig, ax = plt.subplots(figsize=(6, 1.8 + 0.45 * len(rows)))
+image = ax.imshow(weights.detach().numpy(), cmap="viridis")
+ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
+ax.set_yticks(range(len(rows)), rows)
+ax.set_xlabel({_literal(heatmap.column_name)})
+ax.set_ylabel({_literal(heatmap.row_name)})
+ax.set_title({_literal(heatmap.title)})
+for i in range(len(rows)):
+    for j in range(len(columns)):
+        ax.text(j, i, f"{{weights[i, j].item():.2f}}", ha="center", va="center", color="w")
+fig.colorbar(image, ax=ax, label="weight")
+plt.show()"""
+    )
+    comment = "# The attention weights as a heatmap: row i is how query i spreads its attention."
+    return f"{comment}\n{_guarded(body)}"
+
+
+_CHECKS = """\
+{imports}
+
+import pytest
+
+# The tests import a module: the code of the cells that define the functions.
+functions = [{functions}]
+cells = dict.fromkeys(function.__code__.co_filename for function in functions)
+with tempfile.TemporaryDirectory() as folder:
+    with open(f"{{folder}}/{filename}", "w", encoding="utf-8") as module:
+        module.write("\\n".join("".join(linecache.getlines(cell)) for cell in cells))
+    arguments = ["--exercises-dir", folder, "-q", "-p", "no:cacheprovider"]
+    {run}
+{verdict}
+"""
+_RUN = "status = pytest.main([{tests}, *arguments])"
+_VERDICT = 'assert status == pytest.ExitCode.OK, "a public check failed: see above"'
+# In an nbgrader grade cell any stderr output costs the cell its points, and under autograde
+# the hidden score that follows decides: a failed public check only shows.
+_GRADED_RUN = "with contextlib.redirect_stderr(sys.stdout):  # nbgrader: stderr scores 0\n        "
+_GRADED_VERDICT = (
+    "# When nbgrader grades, the hidden tests below give the points: a failure here only shows.\n"
+    'autograding = os.environ.get("NBGRADER_EXECUTION") == "autograde"\n'
+    'assert status == pytest.ExitCode.OK or autograding, "a public check failed: see above"'
+)
+
+
+def checks_code(exercise: Exercise, tests: str, *, graded: bool = False) -> str:
+    """The public checks cell: pytest runs the public test file `tests` (a path from the
+    notebook's folder) with the course's pytest plugin on a module made of the cells that
+    define the exercise's functions, as `pytest exercises/test_exNN_name.py` does on a module.
+    It imports only what the student release ships, never the grader. `graded`: the visible
+    part of an nbgrader grade cell."""
+    imports = ["linecache", "tempfile", *(["contextlib", "os", "sys"] if graded else [])]
+    run = _RUN.format(tests=_literal(tests))
+    body = _CHECKS.format(
+        imports="\n".join(f"import {name}" for name in sorted(imports)),
+        functions=", ".join(exercise.functions),
+        filename=exercise.filename,
+        run=_GRADED_RUN + run if graded else run,
+        verdict=_GRADED_VERDICT if graded else _VERDICT,
+    )
+    comment = (
+        f"# The public checks: `pytest exercises/test_{exercise.module}.py`, on this notebook's "
+        "code.\n# Hidden tests grade many more inputs: passing these is not yet full marks."
+    )
+    return f"{comment}\n{_guarded(body)}"
+
+
+def exercise_cells(course: Course, exercise: Exercise, *, reference: bool) -> list[CellSpec]:
+    """The cells of one exercise's notebook; `reference` keeps the solutions instead of stubs."""
+    source = solution_source(course, exercise)
+    filename = str(course.solutions_dir / exercise.filename)
+    code = source if reference else make_stub(source, filename)
+    heatmap = HEATMAPS.get(exercise.id)
+    cells = [
+        CellSpec("intro", "markdown", _intro(exercise, teaching_notes(source))),
+        CellSpec("setup", "code", _setup(plots=heatmap is not None)),
+        CellSpec("exercise", "code", without_docstring(code).rstrip("\n")),
+        CellSpec("try_it", "code", _try_it(exercise)),
+    ]
+    if heatmap is not None:
+        cells.append(CellSpec("heatmap", "code", _heatmap(heatmap)))
+    exercises = os.path.relpath(course.exercises_dir, notebooks_dir(course))
+    tests = f"{Path(exercises).as_posix()}/test_{exercise.module}.py"
+    cells.append(CellSpec("checks", "code", checks_code(exercise, tests)))
+    return cells
+
+
+def make_notebook(
+    exercise: Exercise, cells: list[CellSpec], metadata: dict | None = None
+) -> nbformat.NotebookNode:
+    """An nbformat notebook of `cells`, with stable ids `<exercise id>-<index>`; `metadata`
+    maps a cell index to that cell's metadata."""
+    nodes = []
+    for index, spec in enumerate(cells):
+        make = new_code_cell if spec.cell_type == "code" else new_markdown_cell
+        node = make(spec.source)
+        node.id = f"{exercise.id}-{index}"
+        node.metadata = dict((metadata or {}).get(index, {}))
+        nodes.append(node)
+    return new_notebook(
+        cells=nodes,
+        metadata={"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}},
+    )
+
+
+def notebook_text(notebook: nbformat.NotebookNode) -> str:
+    """The notebook as deterministic JSON text (validated), ending with a newline."""
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook, version=4) + "\n"
+
+
+def build_notebook(course: Course, exercise: Exercise, *, reference: bool = False) -> str:
+    """One exercise's notebook as JSON text: the students' (stubs) or the reference."""
+    return notebook_text(
+        make_notebook(exercise, exercise_cells(course, exercise, reference=reference))
+    )
+
+
+def notebooks_dir(course: Course) -> Path:
+    """Where the students' notebooks go: `notebooks/` next to course.toml."""
+    return course.root / NOTEBOOKS_DIR
+
+
+def generated_notebooks(course: Course) -> dict[Path, str]:
+    """Every students' notebook `autograder build` writes, with its JSON text."""
+    folder = notebooks_dir(course)
+    return {
+        folder / f"{exercise.module}.ipynb": build_notebook(course, exercise)
+        for exercise in course.exercises
+    }
+
+
+def reference_notebooks(course: Course) -> dict[str, str]:
+    """Each exercise's reference notebook (solutions kept) as JSON text, by exercise id; for
+    tests and instructors, never written next to the students' notebooks."""
+    return {e.id: build_notebook(course, e, reference=True) for e in course.exercises}
+
+
+def check_notebooks(course: Course) -> list[Drift]:
+    """How the checked-in notebooks differ from what `autograder build` would write."""
+    drift = []
+    for path, content in generated_notebooks(course).items():
+        if not path.is_file():
+            drift.append(Drift(path, "missing"))
+        elif path.read_text(encoding="utf-8") != content:
+            drift.append(Drift(path, "differs from the notebook generated from its solution"))
+    return drift
+
+
+def write_notebooks(course: Course) -> list[Path]:
+    """Write every students' notebook; returns the paths that changed."""
+    changed = []
+    for path, content in generated_notebooks(course).items():
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            changed.append(path)
+    return changed
