@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
-from autograder.grading.grader import load_reference
+from autograder.grading.grader import diagnosed, load_reference
+from autograder.grading.session import SubmissionContext, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.mistakes import (
     all_mistakes,
@@ -297,3 +298,29 @@ def test_no_failed_test_means_no_student_call(course, references):
     counting = Counting(InProcessModule(references["softmax"]))
     assert diagnose_failures(counting, exercise, ["test_no_forbidden_calls"]) == {}
     assert counting.calls == 0
+
+
+@pytest.fixture(scope="module")
+def suites(course):
+    return collect_suites(course)
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.id)
+def test_each_mistake_loses_points_and_is_named(course, references, suites, mistake):
+    """Every catalogue entry, as a submission's function, fails a hidden test of its exercise,
+    and the failure carries its diagnosis. (Only its own module changes, so no other exercise
+    can be affected; tests/test_hidden_suites.py proves that on whole submissions.)"""
+    exercise = course.exercise(mistake.exercise)
+    student = with_mistake(references[exercise.id], exercise, mistake)
+    context = SubmissionContext(
+        course,
+        {e.id: InProcessModule(references[e.id]) for e in course.exercises},
+        lambda _: student,
+        {exercise.module: (course.solutions_dir / exercise.filename).read_text()},
+    )
+    outcomes = run_tests(suites, context, [exercise.id])
+    failed = [
+        o for o in diagnosed(outcomes, {exercise.id: student}, course) if o.status == "failed"
+    ]
+    assert failed, "no hidden test catches this mistake"
+    assert mistake.diagnosis() in {o.diagnosis for o in failed}
