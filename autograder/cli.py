@@ -17,6 +17,7 @@ from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
+from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox.confine import probe
 from autograder.sandbox.pool import ForkServer, SandboxError
 
@@ -86,6 +87,8 @@ def _grade_all(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.root}: no such folder (expected one subfolder per student)")
     if args.strict and not probe().landlock_abi:
         raise CommandError("--strict: this kernel offers no Landlock (see `autograder doctor`)")
+    if args.nbgrader_course is not None:
+        _check_nbgrader_course(args.nbgrader_course)
     factory = functools.partial(real_grader, strict=True) if args.strict else real_grader
     summary = grade_all(
         args.root,
@@ -95,10 +98,37 @@ def _grade_all(args: argparse.Namespace) -> int:
         workers=args.workers,
         grader_factory=factory,
         csv_path=args.csv,
+        nbgrader_course=args.nbgrader_course,
         progress=sys.stderr.isatty(),
     )
     print(f"graded {summary.graded}, already graded {summary.skipped}, failed {summary.failed}")
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 130
+    if summary.gradebook is not None:
+        print(f"wrote {summary.gradebook.written} scores to the nbgrader gradebook")
+        for problem in summary.gradebook.skipped:
+            print(f"not written: {problem}", file=sys.stderr)
+        if summary.gradebook.skipped:
+            raise CommandError(
+                f"{len(summary.gradebook.skipped)} scores could not reach the nbgrader "
+                "gradebook (listed above); the grades are safe in --db"
+            )
+    return 0
+
+
+def _check_nbgrader_course(folder: Path) -> None:
+    """Fail before grading, not after, when --nbgrader-course cannot be written to."""
+    if not (folder / CONFIG_FILE).is_file():
+        raise CommandError(
+            f"--nbgrader-course {folder}: no {CONFIG_FILE} there (`autograder nbgrader DIR` "
+            "writes an nbgrader course directory)"
+        )
+    try:
+        import nbgrader.api  # noqa: F401
+    except ImportError:
+        raise CommandError(
+            "--nbgrader-course needs nbgrader: pip install nbgrader==0.9.6"
+        ) from None
 
 
 def _doctor(args: argparse.Namespace) -> int:
@@ -176,6 +206,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--workers", type=int, default=2, help="grading processes (default 2)")
     batch.add_argument("--csv", type=Path, default=None, help="also export a gradebook CSV")
+    batch.add_argument(
+        "--nbgrader-course",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write the scores into this nbgrader course's gradebook",
+    )
     batch.add_argument("--strict", action="store_true", help="refuse to grade without Landlock")
     batch.set_defaults(run=_grade_all)
     doctor = commands.add_parser("doctor", help="show how workers are confined on this machine")
@@ -209,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ReleaseError,
         FileNotFoundError,
         SandboxError,
+        GradebookError,
     ) as error:
         print(f"autograder {args.command}: {error}", file=sys.stderr)
         return 2

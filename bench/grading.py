@@ -4,7 +4,9 @@
 - `autograder grade-all` over a class of copies of the reference and the stubs: the cost per
   submission amortised over the batch (goal: 50 ms), and the marginal cost of one more
   submission (the difference between a large and a small class);
-- `nbgrader autograde` of the same work, when nbgrader is installed.
+- `nbgrader autograde` of one assignment (a torch notebook, ex03_softmax) handed in by a class,
+  against `autograder grade-all` of the very same `submitted/` tree, per submission, when
+  nbgrader is installed.
 
 A benchmark, not a test: the machine is shared and noisy, so it prints medians of alternating
 runs and their ratios. Usage: `python bench/grading.py [--rounds 3] [--class-size 40]`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import statistics
 import subprocess
@@ -63,6 +66,65 @@ def grade_all(root: Path, workspace: Path, workers: int) -> float:
     )
 
 
+NBGRADER_ASSIGNMENT = "ex03_softmax"
+
+
+def make_nbgrader_class(folder: Path, size: int) -> Path:
+    """An nbgrader course after `generate_assignment`, with `size` students' notebooks in
+    `submitted/`: every other one with the reference in its solution cell, the rest untouched."""
+    import nbformat
+
+    from autograder.build.nbgrader_course import generated_nbgrader_course
+    from autograder.build.notebooks import without_docstring
+    from autograder.course.config import load_course
+
+    course_dir = folder / "nbgrader-course"
+    for path, text in generated_nbgrader_course(load_course(ROOT), course_dir).items():
+        if path.parent == course_dir or path.parent.name == NBGRADER_ASSIGNMENT:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    nbgrader(course_dir, "generate_assignment", NBGRADER_ASSIGNMENT)
+    released = course_dir / "release" / NBGRADER_ASSIGNMENT / f"{NBGRADER_ASSIGNMENT}.ipynb"
+    reference = without_docstring((ROOT / "solutions" / f"{NBGRADER_ASSIGNMENT}.py").read_text())
+    for i in range(size):
+        notebook = nbformat.read(released, as_version=4)
+        if i % 2 == 0:
+            (cell,) = [c for c in notebook.cells if c.metadata["nbgrader"].get("solution")]
+            cell.source = reference
+        target = course_dir / "submitted" / f"student{i:03d}" / NBGRADER_ASSIGNMENT
+        target.mkdir(parents=True)
+        nbformat.write(notebook, target / f"{NBGRADER_ASSIGNMENT}.ipynb")
+    return course_dir
+
+
+def nbgrader(course_dir: Path, *args: str) -> float:
+    # nbgrader runs the `alembic` executable when it creates its gradebook.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, "--force"],
+        cwd=course_dir,
+        env={**os.environ, "PATH": path, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def compare_with_nbgrader(workspace: Path, size: int, workers: int) -> None:
+    """nbgrader's autograde and grade-all on the same notebooks, side by side."""
+    course_dir = make_nbgrader_class(workspace, size)
+    ours = grade_all(course_dir / "submitted", workspace, workers)
+    theirs = nbgrader(course_dir, "autograde", NBGRADER_ASSIGNMENT)
+    print(f"\n{NBGRADER_ASSIGNMENT} notebooks of {size} students, per submission:")
+    print(f"nbgrader autograde:              {theirs / size * 1000:.0f} ms")
+    speedup = theirs / ours
+    print(f"autograder grade-all:            {ours / size * 1000:.0f} ms ({speedup:.1f}x faster)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -70,6 +132,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--class-size", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--nbgrader-class-size", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp)
@@ -105,6 +168,9 @@ def main() -> None:
     print(f"grade-all marginal per student:  {marginal * 1000:.0f} ms")
     if importlib.util.find_spec("nbgrader") is None:
         print("nbgrader: not installed here, not measured")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        compare_with_nbgrader(Path(tmp), args.nbgrader_class_size, args.workers)
 
 
 if __name__ == "__main__":

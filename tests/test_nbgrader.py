@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html.parser
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -21,16 +22,12 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.build.nbgrader_course import (
-    CONFIG_FILE,
     EXECUTE_TIMEOUT_S,
-    GradebookError,
     check_nbgrader_course,
     generated_nbgrader_course,
-    grade_cell_id,
     hoist_hints,
     source_cells,
     write_nbgrader_course,
-    write_scores_to_gradebook,
 )
 from autograder.build.notebooks import without_docstring
 from autograder.build.stubs import solution_body_lines
@@ -43,7 +40,13 @@ from autograder.grading.nbgrader_bridge import (
     summary,
 )
 from autograder.grading.session import collect_suites
-from autograder.reports.model import ExerciseResult, Report, TestResult
+from autograder.reports.model import ExerciseResult, Report, TestResult, read_json
+from autograder.reports.nbgrader_gradebook import (
+    CONFIG_FILE,
+    GradebookError,
+    grade_cell_id,
+    write_scores_to_gradebook,
+)
 from tests.conftest import ROOT
 
 ASSIGNMENTS = ("ex02_normalization", "ex03_softmax")
@@ -407,3 +410,54 @@ def test_write_scores_to_gradebook(nbgrader_course, course, grader):
         write_scores_to_gradebook(nbgrader_course, "ex01_dot_scores", "erin", report)
     with pytest.raises(GradebookError, match="no exercise has the module 'ex99_nothing'"):
         write_scores_to_gradebook(nbgrader_course, "ex99_nothing", "erin", report)
+
+
+def _grade_all(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", "grade-all", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_grade_all_writes_the_submitted_tree_into_the_gradebook(nbgrader_course, course, tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(nbgrader_course, root, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    shutil.copytree(root / "submitted" / "bob", root / "submitted" / "erin")  # a new student
+    frank = root / "submitted" / "frank" / "ex01_dot_scores"  # an assignment never generated
+    frank.mkdir(parents=True)
+    (frank / "ex01_dot_scores.py").write_text(
+        (course.solutions_dir / "ex01_dot_scores.py").read_text()
+    )
+    before = _scores(root, course)
+    result = _grade_all(
+        root / "submitted", "--db", tmp_path / "grades.sqlite", "--reports", tmp_path / "reports",
+        "--workers", "1", "--nbgrader-course", root,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "not written: frank/ex01_dot_scores:" in result.stderr
+    assert "nbgrader generate_assignment ex01_dot_scores" in result.stderr
+    assert "the grades are safe in --db" in result.stderr
+    after = _scores(root, course)
+    assert set(after) == set(before) | {("erin", a) for s, a in before if s == "bob"}
+    for (student, assignment), score in after.items():
+        report = read_json(tmp_path / "reports" / f"{student}__{assignment}.json")
+        exercise = course.by_module(assignment)
+        assert score == pytest.approx(report.exercises[exercise.id].score, abs=1e-6)
+        if student != "erin":  # the sandboxed grader agrees with nbgrader's own autograde
+            assert score == pytest.approx(before[student, assignment], abs=1e-6)
+    assert after["erin", "ex03_softmax"] == pytest.approx(after["bob", "ex03_softmax"])
+
+
+def test_grade_all_checks_the_nbgrader_course_before_grading(tmp_path):
+    (tmp_path / "submissions" / "alice").mkdir(parents=True)
+    db = tmp_path / "grades.sqlite"
+    result = _grade_all(
+        tmp_path / "submissions", "--db", db, "--reports", tmp_path / "reports",
+        "--nbgrader-course", tmp_path / "nowhere",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"--nbgrader-course {tmp_path / 'nowhere'}: no nbgrader_config.py there" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db.exists()  # nothing was graded

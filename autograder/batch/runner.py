@@ -37,7 +37,7 @@ from typing import Any, Literal, Protocol
 from autograder.batch.discovery import Submission, find_submissions, fingerprint
 from autograder.batch.errors import BatchError
 from autograder.batch.names import display_name, report_filename
-from autograder.batch.store import ResultStore, exclusive_lock, export_csv
+from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
 from autograder.reports.model import (
     ExerciseResult,
@@ -48,6 +48,7 @@ from autograder.reports.model import (
     to_json,
     write_json,
 )
+from autograder.reports.nbgrader_gradebook import GradebookSummary
 from autograder.sandbox.confine import set_dumpable
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class BatchSummary:
     failed: int = 0
     results: list[BatchResult] = field(default_factory=list)
     interrupted: bool = False  # Ctrl-C: what finished is saved; run again to go on
+    gradebook: GradebookSummary | None = None  # with nbgrader_course: what reached nbgrader
 
 
 def error_report(course: Course, submission: Submission, message: str) -> Report:
@@ -441,16 +443,19 @@ def grade_all(
     reports_dir: Path,
     workers: int = 2,
     csv_path: Path | None = None,
+    nbgrader_course: Path | None = None,
     grader_factory: GraderFactory = real_grader,
     progress: bool = True,
 ) -> BatchSummary:
     """Grade every submission under `root` not graded yet; see the module doc.
 
     Each report goes to `reports_dir/<student>.json` (`<student>__<assignment>.json` for an
-    nbgrader tree); `csv_path`, if given, gets `export_csv` at the end. Ctrl-C stops cleanly:
-    the submissions in progress finish (in-process, with workers=1: are dropped), what finished
-    is saved and the summary says `interrupted`. Raises `BatchError` when the batch cannot run
-    (database of another version or in use, grader that cannot start).
+    nbgrader tree); `csv_path`, if given, gets `export_csv` at the end, and `nbgrader_course`,
+    an nbgrader course directory, gets every latest score in its gradebook (`export_to_nbgrader`).
+    Ctrl-C stops cleanly: the submissions in progress finish (in-process, with workers=1: are
+    dropped), what finished is saved and the summary says `interrupted`. Raises `BatchError`
+    when the batch cannot run (database of another version or in use, grader that cannot
+    start).
 
     `grader_factory(course)` is called once per worker process (spawned: it must be picklable,
     and a script calling this with workers > 1 needs the `if __name__ == "__main__":` guard).
@@ -485,4 +490,6 @@ def grade_all(
             store.close()
         if csv_path is not None:
             export_csv(db, course, Path(csv_path))
+        if nbgrader_course is not None:
+            summary.gradebook = export_to_nbgrader(db, course, Path(nbgrader_course))
     return summary

@@ -1,4 +1,5 @@
-"""The results database (SQLite, WAL mode), its lock, and the gradebook CSV exported from it.
+"""The results database (SQLite, WAL mode), its lock, and the gradebooks exported from it: a CSV,
+and nbgrader's.
 
 Schema version `DB_SCHEMA_VERSION`: `meta(key, value)` holds `schema_version`;
 `results(student, assignment, content_hash, score, max_score, report_json, graded_at)` one row
@@ -24,7 +25,8 @@ from pathlib import Path
 from autograder.batch.errors import BatchError
 from autograder.batch.names import csv_text
 from autograder.course.config import Course
-from autograder.reports.model import Report, atomic_write_text, to_json
+from autograder.reports.model import Report, atomic_write_text, from_json, to_json
+from autograder.reports.nbgrader_gradebook import GradebookSummary, write_reports
 
 DB_SCHEMA_VERSION = 1
 
@@ -225,3 +227,16 @@ def export_csv(db: Path, course: Course, csv_path: Path) -> int:
         )
     atomic_write_text(csv_path, buffer.getvalue())
     return len(rows)
+
+
+def export_to_nbgrader(db: Path, course: Course, course_dir: Path) -> GradebookSummary:
+    """Write each student's latest scores into the gradebook of the nbgrader course at
+    `course_dir`: a `submitted/<student>/<assignment>` result to that assignment, a one-level
+    result to every exercise's assignment."""
+    store = ResultStore(Path(db), create=False)
+    try:
+        rows = store.latest()
+    finally:
+        store.close()
+    reports = ((student, assignment, from_json(text)) for student, assignment, *_, text in rows)
+    return write_reports(course_dir, course, reports)

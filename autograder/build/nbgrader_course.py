@@ -1,4 +1,4 @@
-"""An nbgrader course directory built from the single source, and scores written to its gradebook.
+"""An nbgrader course directory built from the single source.
 
 `autograder build` writes `nbgrader/` (next to course.toml) from the reference solutions,
 course.toml and the documents' examples:
@@ -32,14 +32,12 @@ nbgrader quirks this relies on or works around (0.9.6):
 - `CourseDirectory.db_assignments` and `db_students` no longer exist: `generate_assignment`
   creates the assignment in the gradebook, `autograde` the student.
 
-nbgrader itself is imported only by `write_scores_to_gradebook`.
+Scores reach nbgrader's gradebook through `autograder.reports.nbgrader_gradebook`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,28 +50,13 @@ from autograder.build.notebooks import (
     notebook_text,
 )
 from autograder.build.stubs import find_regions
-from autograder.course.config import COURSE_FILE, Course, Exercise, load_course
-from autograder.reports.model import Report
+from autograder.course.config import COURSE_FILE, Course, Exercise
+from autograder.reports.nbgrader_gradebook import CONFIG_FILE, assignment_name, grade_cell_id
 
 NBGRADER_DIR = "nbgrader"
-CONFIG_FILE = "nbgrader_config.py"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SCHEMA_VERSION = 3  # nbgrader 0.9's cell metadata schema
 EXECUTE_TIMEOUT_S = 600  # a grade cell starts a grading process: more than nbgrader's 30 s
-
-
-class GradebookError(RuntimeError):
-    """The gradebook cannot take these scores; the message says why and what to run."""
-
-
-def assignment_name(exercise: Exercise) -> str:
-    """The nbgrader assignment (and notebook) of an exercise: its module name."""
-    return exercise.module
-
-
-def grade_cell_id(exercise: Exercise) -> str:
-    """The grade_id of the exercise's one grade cell."""
-    return f"{exercise.id}_tests"
 
 
 def hoist_hints(source: str, filename: str = "<solution>") -> str:
@@ -208,66 +191,3 @@ def write_nbgrader_course(course: Course, root: Path | None = None) -> list[Path
             path.write_text(content, encoding="utf-8")
             changed.append(path)
     return changed
-
-
-def _course_directory(course_dir: Path) -> Any:
-    """nbgrader's CourseDirectory for `course_dir`, configured by its nbgrader_config.py."""
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = Config()
-    if (course_dir / CONFIG_FILE).is_file():
-        config = PyFileConfigLoader(CONFIG_FILE, path=str(course_dir)).load_config()
-    if "root" in config.get("CourseDirectory", {}):
-        return CourseDirectory(config=config)
-    return CourseDirectory(config=config, root=str(course_dir))
-
-
-def write_scores_to_gradebook(
-    course_dir: Path | str,
-    assignment: str,
-    student: str,
-    report: Report,
-    *,
-    course: Course | None = None,
-) -> float:
-    """Record `report`'s score for `assignment` (an exercise module, e.g. `ex03_softmax`) as
-    `student`'s auto score on that assignment's grade cell in nbgrader's gradebook, creating
-    the student and the submission if needed. Returns the score written. The assignment must
-    exist in the gradebook (`nbgrader generate_assignment` adds it): GradebookError otherwise."""
-    from nbgrader.api import Gradebook, MissingEntry
-    from sqlalchemy.exc import SAWarning
-
-    course = course or load_course()
-    exercise = course.by_module(assignment)
-    if exercise is None:
-        known = ", ".join(assignment_name(e) for e in course.exercises)
-        raise GradebookError(f"no exercise has the module {assignment!r} (known: {known})")
-    result = report.exercises.get(exercise.id)
-    score = result.score if result is not None else 0.0
-    if not math.isfinite(score):
-        raise GradebookError(f"the report's score for {exercise.id!r} is {score!r}")
-    score = round(min(max(score, 0.0), exercise.points), 6)
-
-    course_dir = Path(course_dir).resolve()
-    directory = _course_directory(course_dir)
-    cell = grade_cell_id(exercise)
-    with warnings.catch_warnings(), Gradebook(directory.db_url, directory.course_id) as gradebook:
-        # nbgrader's add_submission trips SQLAlchemy's autoflush warnings; they are harmless.
-        warnings.simplefilter("ignore", SAWarning)
-        try:
-            gradebook.find_grade_cell(cell, assignment, assignment)
-        except MissingEntry:
-            raise GradebookError(
-                f"{directory.db_url}: the gradebook has no grade cell {cell!r} in assignment "
-                f"{assignment!r}: run `nbgrader generate_assignment {assignment}` in "
-                f"{course_dir} first"
-            ) from None
-        gradebook.update_or_create_student(student)
-        gradebook.update_or_create_submission(assignment, student)
-        grade = gradebook.find_grade(cell, assignment, assignment, student)
-        grade.auto_score = score
-        grade.needs_manual_grade = False
-        gradebook.db.commit()
-    return score

@@ -20,6 +20,7 @@ import torch
 
 from autograder.course.config import Course, Exercise
 from autograder.grading.remote import WORKER_USER, RemoteModule
+from autograder.grading.replay import CachedModule, record_plans
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
@@ -152,9 +153,14 @@ class Grader:
         self.course = course
         self.strict = strict
         self.references: dict[str, ModuleProxy] = {
-            e.id: InProcessModule(load_reference(course, e)) for e in course.exercises
+            e.id: CachedModule(InProcessModule(load_reference(course, e))) for e in course.exercises
         }
         self.tests = collect_suites(course)
+        reference_sources = {
+            e.module: (course.solutions_dir / e.filename).read_text(encoding="utf-8")
+            for e in course.exercises
+        }
+        self.plans = record_plans(self.tests, course, self.references, reference_sources)
         self._server = fork_server
 
     def __enter__(self) -> Grader:
@@ -184,7 +190,9 @@ class Grader:
                 if e.module in paths
             }
             for proxy in proxies.values():
-                proxy.start()  # all workers confine and import while the first tests run
+                proxy.start()  # all workers confine and import at once
+            for exercise_id, proxy in proxies.items():
+                proxy.prefetch(self.plans[exercise_id])  # and answer while the tests run
 
             submitted = [e.id for e in self.course.exercises if e.module in paths]
             context = SubmissionContext(

@@ -16,7 +16,7 @@ nbgrader gives a grade cell 0 points as soon as it writes anything to stderr (`h
 Only autograde, on the instructors' side, runs this module: the students' release does not ship
 `autograder.grading`. The score a kernel prints is only as trustworthy as the kernel, which the
 student's own cells control; `autograder grade-all`, outside any kernel, is the authoritative
-score (`autograder.build.nbgrader_course.write_scores_to_gradebook` records it in nbgrader's
+score (`autograder.reports.nbgrader_gradebook.write_scores_to_gradebook` records it in nbgrader's
 gradebook).
 """
 

@@ -4,12 +4,17 @@ Each call is sent as plain data and the answer decoded here, against the wire's 
 values this process builds itself. Whatever goes wrong in the worker becomes one of the
 `grading.errors` exceptions, so the test at hand fails with a clear message and grading goes on;
 a worker that died is replaced by a fresh one at the next call.
+
+`prefetch` sends the calls a suite is known to make (`grading.replay`) in one batch; `call`
+then takes a matching answer from the batch instead of a round trip, with the same checks, and
+the same exception for a call that timed out or killed the worker.
 """
 
 from __future__ import annotations
 
 import pwd
 import time
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from torch import Tensor
 
 from autograder.course.config import Exercise
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
+from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, input_label
@@ -54,6 +60,8 @@ class RemoteModule(ModuleProxy):
         self._import_error: ImportFailed | None = None
         self._import_limit_s = exercise.time_limit_s * IMPORT_TIME_FACTOR
         self._timeouts = 0
+        self._in_flight: Plan = []  # prefetched calls whose answers are not read yet
+        self._answers: dict[CallKey, deque[dict[str, Any] | WorkerFailed | WorkerTimeout]] = {}
         self.output: list[str] = []
 
     def _spec(self) -> WorkerSpec:
@@ -78,6 +86,38 @@ class RemoteModule(ModuleProxy):
         goes on. Calls wait for it; a worker that died is started again at the next call."""
         if self._worker is None and self._import_error is None:
             self._worker, self._importing = self.server.spawn(self._spec()), True
+
+    def prefetch(self, plan: Plan) -> None:
+        """Send `plan`'s calls in one batch (after the import): the worker answers them while
+        other work goes on. If the worker cannot take them, calls go out one by one."""
+        try:
+            worker = self._ready_worker()
+        except (StudentRaised, WorkerFailed, WorkerTimeout):
+            return  # every call will raise this again, in its test
+        deadline = time.monotonic() + self.exercise.time_limit_s
+        try:
+            worker.send(wire.encode({"batch": len(plan)}), deadline)
+            for planned in plan:
+                worker.send(planned.payload, deadline)
+        except wire.WireError:
+            self._retire(worker)
+            return
+        self._in_flight = list(plan)
+
+    def _collect(self) -> None:
+        """Read the answers of the batch in flight; the first failure ends it (later calls go
+        out live, to a fresh worker) and is kept to be raised by the call it belongs to."""
+        in_flight, self._in_flight = self._in_flight, []
+        for planned in in_flight:
+            answers = self._answers.setdefault(planned.key, deque())
+            if self._worker is None:
+                return
+            try:
+                doing = f"calling {planned.function}"
+                answers.append(self._receive(self._worker, self.exercise.time_limit_s, doing))
+            except (WorkerFailed, WorkerTimeout) as error:
+                answers.append(error)
+                return
 
     def _handshake(self, worker: Worker) -> None:
         """Wait for the worker's import; raise what went wrong with it, if anything."""
@@ -159,23 +199,29 @@ class RemoteModule(ModuleProxy):
         return_inputs: bool = False,
         **kwargs: Any,
     ) -> CallResult:
+        if self._in_flight:
+            self._collect()
+        prefetched = self._answers.get(call_key(function, args, kwargs, projections))
+        if prefetched:
+            answer = prefetched.popleft()
+            if isinstance(answer, WorkerFailed | WorkerTimeout):
+                raise answer
+        else:
+            payload = request_payload(function, args, kwargs, projections)
+            answer = self._call_live(function, payload)
+        result = self._result(function, answer, len(args), [*range(len(args)), *kwargs])
+        return result if return_inputs else replace(result, inputs_after=None)
+
+    def _call_live(self, function: str, payload: bytes) -> dict[str, Any]:
         worker = self._ready_worker()
         doing = f"calling {function}"
         deadline = time.monotonic() + self.exercise.time_limit_s
-        request = {
-            "function": function,
-            "args": list(args),
-            "kwargs": kwargs,
-            "projections": projections,
-        }
         try:
-            worker.send(wire.encode(request), deadline)
+            worker.send(payload, deadline)
         except wire.WireError:
             how = self._retire(worker)
             raise WorkerFailed(f"the worker {how} before {doing}") from None
-        answer = self._receive(worker, deadline - time.monotonic(), doing)
-        result = self._result(function, answer, len(args), [*range(len(args)), *kwargs])
-        return result if return_inputs else replace(result, inputs_after=None)
+        return self._receive(worker, deadline - time.monotonic(), doing)
 
     def _result(
         self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str]

@@ -97,7 +97,10 @@ def main(control_fd: int) -> None:
     _warm_up()
     control = socket.socket(fileno=control_fd)
     scratches: dict[int, str] = {}
-    _reply(control, {"ready": True})
+    try:
+        _reply(control, {"ready": True})
+    except BrokenPipeError:
+        os._exit(0)  # the trusted process finished before this server was needed
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE, 2)

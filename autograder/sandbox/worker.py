@@ -160,10 +160,20 @@ def serve(spec: WorkerSpec) -> None:
     _send({"status": "ready"})
     while True:
         try:
-            request = wire.decode(wire.read_frame(CHANNEL_FD, MAX_REQUEST_BYTES, None))
+            request = _read_request()
         except wire.FrameEOF:
             return
-        _send(_answer(module, request, spec.path))
+        # A batch is read whole before the first answer, so neither side's writes can wait on
+        # the other's.
+        calls = (
+            [_read_request() for _ in range(request["batch"])] if "batch" in request else [request]
+        )
+        for call in calls:
+            _send(_answer(module, call, spec.path))
+
+
+def _read_request() -> dict[str, Any]:
+    return wire.decode(wire.read_frame(CHANNEL_FD, MAX_REQUEST_BYTES, None))
 
 
 def run(spec: WorkerSpec, channel: int, output: int) -> None:
