@@ -325,12 +325,62 @@ def random_call(exercise: str, function: str, r: Draw, dtype: torch.dtype) -> tu
         d_k, d_v = r.size(), r.size()
         weights = [t(d, d_k, scale=0.6), t(d, d_k, scale=0.6), t(d, d_v, scale=0.6)]
         return [t(*b, n, d, scale=3.0), *weights] + ([r.mask(n, n)] if r.chance(0.6) else []), {}
+    if function == "causal_mask":
+        return [r.size(1, 7)], {}
+    if function == "causal_self_attention":
+        d_k, d_v = r.size(), r.size()
+        weights = [t(d, d_k, scale=0.6), t(d, d_k, scale=0.6), t(d, d_v, scale=0.6)]
+        return [t(*b, n, d, scale=[1.0, 3.0, 30.0][r.size(0, 2)]), *weights], {}
+    if function == "multi_head_attention":
+        heads, head_dim = r.size(1, 3), r.size(1, 3)  # num_heads divides d_out
+        d_out = heads * head_dim
+        weights = [t(d, d_out, scale=0.6) for _ in range(3)] + [t(d_out, d_out, scale=0.6)]
+        args = [t(*b, n, d, scale=3.0), *weights, heads]
+        if r.chance(0.4):  # one (n, n) mask for every head, or one per head
+            mask = r.mask(n, n) if r.chance(0.5) else torch.stack([r.mask(n, n)] * heads)
+            if r.chance(0.5):
+                return args, {"mask": mask}  # by name, or else by position
+            args.append(mask)
+        return args, {}
+    if function == "sinusoidal_positions":
+        return [r.size(1, 12), r.size(1, 9)], {}  # odd d as well as even
+    if function == "add_positions":
+        table = t(n + r.size(0, 3), d)
+        return [t(*b, n, d), table.double() if r.chance(0.5) else table.float()], {}
+    if function == "lstm_step":
+        d_h = r.size()
+        weights = [t(d, 4 * d_h, scale=0.6), t(d_h, 4 * d_h, scale=0.6), t(4 * d_h)]
+        return [t(*b, d), t(*b, d_h), t(*b, d_h, scale=2.0), *weights], {}
+    if function == "attention_decoder_step":
+        d_y, d_dec, d_attn, vocab = r.size(), r.size(), r.size(), r.size()
+        shapes = {
+            "W_s": (d_dec, d_attn),
+            "W_h": (d, d_attn),
+            "v": (d_attn,),
+            "W_y": (d_y, d_dec),
+            "W_ss": (d_dec, d_dec),
+            "W_c": (d, d_dec),
+            "b_s": (d_dec,),
+            "W_out": (d_dec, vocab),
+            "b_out": (vocab,),
+        }
+        params = {key: t(*shape, scale=0.8) for key, shape in shapes.items()}
+        return [t(*b, d_y), t(*b, d_dec), t(*b, n, d), params], {}
+    if function == "accuracy_by_position":
+        vocab = r.size(2, 6)
+        logits = t(*b, n, vocab)
+        predicted = logits.argmax(dim=-1)
+        hits = torch.rand(predicted.shape, generator=r.gen) < 0.6
+        return [logits, torch.where(hits, predicted, (predicted + 1) % vocab)], {}
+    if function == "gradient_norms_through_time":
+        spread, scale = [0.1, 1.0, 4.0][r.size(0, 2)], [0.5, 1.0, 2.0][r.size(0, 2)]
+        return [torch.tanh(t(*b, r.size(1, 7), d, scale=spread)), t(d, d, scale=scale)], {}
     raise KeyError(f"no random inputs for {exercise}.{function}")
 
 
 def _same(a: Any, b: Any, dtype: torch.dtype) -> bool:
     if isinstance(b, torch.Tensor):
-        tight = dtype == torch.float64
+        tight = dtype == b.dtype == torch.float64  # a float32 table stays float32
         return (
             isinstance(a, torch.Tensor)
             and (a.dtype, a.shape) == (b.dtype, b.shape)
@@ -363,7 +413,10 @@ def agrees_on_random_inputs(
             dtype = torch.float32 if trial % 4 == 3 else torch.float64
             args, kwargs = random_call(exercise.id, function, r, dtype)
             expected = execute_call(getattr(reference, function), args, kwargs)
-            projections = [torch.randn_like(o) for o in output_tensors(expected.value)]
+            projections = [  # a bool mask has no gradient: any projection does
+                torch.randn_like(o) if o.is_floating_point() else torch.zeros(o.shape)
+                for o in output_tensors(expected.value)
+            ]
             expected = execute_call(getattr(reference, function), args, kwargs, projections, True)
             try:
                 with warnings.catch_warnings():

@@ -1,4 +1,5 @@
-"""The call executor and the unchanged-inputs verdict, on positional and keyword inputs."""
+"""The call executor and the verdicts on gradients and unchanged inputs, on positional and keyword
+inputs and on the tensors inside dict, tuple and list inputs."""
 
 import types
 
@@ -6,8 +7,8 @@ import pytest
 import torch
 
 from autograder.grading.student import InProcessModule
-from autograder.grading.verdict import inputs_unchanged
-from autograder.sandbox.calls import execute_call
+from autograder.grading.verdict import gradients_agree, inputs_unchanged
+from autograder.sandbox.calls import execute_call, is_gradient
 
 
 def masked_sum(x, mask=None):
@@ -44,4 +45,90 @@ def test_in_place_change_of_a_keyword_input_fails_the_check():
             torch.ones(2, 3),
             mask=torch.ones(2, 3, dtype=torch.bool),
             what="masked_sum",
+        )
+
+
+def affine(x, params):
+    return x @ params["W"] + params["b"]
+
+
+def affine_shifting_b(x, params):
+    params["b"].add_(1.0)  # a student's in-place change inside a dict input
+    return affine(x, params)
+
+
+def affine_detaching_b(x, params):
+    return x @ params["W"] + params["b"].detach()
+
+
+def affine_params():
+    return {"W": torch.ones(3, 2), "b": torch.zeros(2), "steps": torch.tensor(3)}
+
+
+def test_gradients_inside_a_dict_argument_come_back_as_a_dict():
+    x, params = torch.ones(4, 3), affine_params()
+    result = execute_call(affine, [x, params], {}, [torch.ones(4, 2)])
+    assert torch.equal(result.grads[0], 2 * torch.ones(4, 3))
+    assert set(result.grads[1]) == {"W", "b", "steps"}
+    assert torch.equal(result.grads[1]["W"], 4 * torch.ones(3, 2))
+    assert torch.equal(result.grads[1]["b"], 4 * torch.ones(2))
+    assert result.grads[1]["steps"] is None, "an integer tensor has no gradient"
+    assert all(is_gradient(g) for g in result.grads)
+    assert not params["W"].requires_grad, "the caller's tensors are never touched"
+
+
+def test_an_argument_without_float_tensors_has_no_gradient():
+    result = execute_call(
+        lambda x, pair, n: x.sum() * n,
+        [torch.ones(2), (1, torch.tensor(2)), 3],
+        {},
+        [torch.ones(())],
+    )
+    assert result.grads[1:] == (None, None)
+
+
+def test_tensors_inside_containers_are_copied_and_come_back_after_the_call():
+    x, params = torch.ones(4, 3), affine_params()
+    result = execute_call(affine_shifting_b, [x, params], {}, return_inputs=True)
+    assert torch.equal(params["b"], torch.zeros(2)), "the caller's dict must never be touched"
+    assert torch.equal(result.inputs_after["argument 2"]["b"], torch.ones(2))
+
+
+def test_is_gradient_accepts_only_tensors_and_none_in_containers():
+    assert is_gradient(None) and is_gradient(torch.ones(2))
+    assert is_gradient({"W": torch.ones(2), "b": None}) and is_gradient((None, [torch.ones(1)]))
+    assert not is_gradient(1.0) and not is_gradient({"W": "grad"}) and not is_gradient([None, 2])
+
+
+def test_in_place_change_inside_a_dict_names_the_entry():
+    student = InProcessModule(types.SimpleNamespace(affine=affine_shifting_b))
+    with pytest.raises(pytest.fail.Exception, match=r"params\['b'\] was modified in place"):
+        inputs_unchanged(
+            student,
+            "affine",
+            torch.ones(4, 3),
+            affine_params(),
+            what="affine",
+            names=("x", "params"),
+        )
+
+
+def test_a_missing_gradient_inside_a_dict_names_the_entry(course):
+    reference = InProcessModule(types.SimpleNamespace(affine=affine))
+    student = InProcessModule(types.SimpleNamespace(affine=affine_detaching_b))
+    args = (torch.ones(4, 3), affine_params())
+    exercise = course.exercises[0]
+    gradients_agree(reference, reference, exercise, "affine", args, seed=0, what="affine")
+    with pytest.raises(pytest.fail.Exception, match=r"argument 2\['b'\] is missing"):
+        gradients_agree(student, reference, exercise, "affine", args, seed=0, what="affine")
+    with pytest.raises(pytest.fail.Exception, match=r"respect to params\['b'\] is missing"):
+        gradients_agree(
+            student,
+            reference,
+            exercise,
+            "affine",
+            args,
+            seed=0,
+            what="affine",
+            names=("x", "params"),
         )

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 VALID = (ROOT / "course.toml").read_text(encoding="utf-8")
 
 
-def test_the_course_has_its_seven_exercises(course):
+def test_the_course_has_its_thirteen_exercises(course):
     assert [e.id for e in course.exercises] == [
         "dot_scores",
         "normalization",
@@ -21,7 +21,14 @@ def test_the_course_has_its_seven_exercises(course):
         "rnn_step",
         "bahdanau",
         "scaled_attention",
+        "causal_attention",
+        "multi_head_attention",
+        "positional_encoding",
+        "lstm_step",
+        "attention_decoder",
+        "why_attention",
     ]
+    assert [e.number for e in course.exercises] == list(range(1, 14))
     softmax = course.exercise("softmax")
     assert softmax.module == "ex03_softmax" and softmax.number == 3
     assert softmax.functions == ("softmax",)

@@ -240,7 +240,7 @@ def test_no_worker_is_left_behind(grader, submission):
     assert children == [], f"workers still running or unreaped: {children}"
 
 
-def test_grade_all_grades_a_class_and_resumes(tmp_path):
+def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     root = tmp_path / "class"
     shutil.copytree(
         ROOT / "solutions", root / "alice", ignore=shutil.ignore_patterns("__pycache__")
@@ -264,9 +264,12 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path):
     first = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "graded 2, already graded 0, failed 0" in first.stdout
-    assert json.loads((tmp_path / "reports" / "alice.json").read_text())["score"] == 90
+    total = f"{course.max_score:g}"
+    assert (
+        json.loads((tmp_path / "reports" / "alice.json").read_text())["score"] == course.max_score
+    )
     rows = (tmp_path / "g.csv").read_text().splitlines()
-    assert rows[1].startswith("alice,,90,90") and rows[2].startswith("bob,,0,90")
+    assert rows[1].startswith(f"alice,,{total},{total}") and rows[2].startswith(f"bob,,0,{total}")
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "graded 0, already graded 2, failed 0" in again.stdout
 

@@ -89,12 +89,84 @@ CORPUS = {
     "scaled_attention/softmax_over_queries": "scaled_attention.softmax_over_queries",
     "scaled_attention/float32_cast": "scaled_attention.float32_cast",
     "scaled_attention/no_gradient": "scaled_attention.no_gradient",
+    "causal_attention/mask_sees_the_future": "causal_attention.mask_sees_the_future",
+    "causal_attention/mask_without_diagonal": "causal_attention.mask_without_diagonal",
+    "causal_attention/mask_after_softmax": "causal_attention.mask_after_softmax",
+    "causal_attention/renormalised_after_softmax": "causal_attention.renormalised_after_softmax",
+    "causal_attention/mask_filled_with_zero": "causal_attention.mask_filled_with_zero",
+    "causal_attention/query_weights_scaled_in_place": (
+        "causal_attention.query_weights_scaled_in_place"
+    ),
+    "causal_attention/float32_cast": "causal_attention.float32_cast",
+    "causal_attention/no_gradient": "causal_attention.no_gradient",
+    "multi_head_attention/scaled_by_sqrt_d_out": "multi_head_attention.scaled_by_sqrt_d_out",
+    "multi_head_attention/heads_split_in_wrong_order": (
+        "multi_head_attention.heads_split_in_wrong_order"
+    ),
+    "multi_head_attention/heads_not_transposed": "multi_head_attention.heads_not_transposed",
+    "multi_head_attention/merged_without_transpose": (
+        "multi_head_attention.merged_without_transpose"
+    ),
+    "multi_head_attention/w_o_not_applied": "multi_head_attention.w_o_not_applied",
+    "multi_head_attention/weights_averaged_over_heads": (
+        "multi_head_attention.weights_averaged_over_heads"
+    ),
+    "multi_head_attention/no_divisibility_check": "multi_head_attention.no_divisibility_check",
+    "multi_head_attention/float32_cast": "multi_head_attention.float32_cast",
+    "multi_head_attention/no_gradient": "multi_head_attention.no_gradient",
+    "attention_decoder/attends_with_new_state": "attention_decoder.attends_with_new_state",
+    "attention_decoder/context_not_in_state": "attention_decoder.context_not_in_state",
+    "attention_decoder/softmax_over_wrong_dim": "attention_decoder.softmax_over_wrong_dim",
+    "attention_decoder/encoder_projection_transposed": (
+        "attention_decoder.encoder_projection_transposed"
+    ),
+    "attention_decoder/float32_cast": "attention_decoder.float32_cast",
+    "attention_decoder/computed_under_no_grad": "attention_decoder.no_gradient",
+    "positional_encoding/sin_cos_swapped": "positional_encoding.sin_cos_swapped",
+    "positional_encoding/exponent_per_feature": "positional_encoding.exponent_per_feature",
+    "positional_encoding/positions_from_one": "positional_encoding.positions_from_one",
+    "positional_encoding/halves_concatenated": "positional_encoding.halves_concatenated",
+    "positional_encoding/odd_d_fails": "positional_encoding.odd_d_fails",
+    "positional_encoding/uses_all_rows": "positional_encoding.uses_all_rows",
+    "positional_encoding/adds_in_place": "positional_encoding.adds_in_place",
+    "lstm_step/gates_ifog": "lstm_step.gates_ifog",
+    "lstm_step/input_and_forget_swapped": "lstm_step.input_and_forget_swapped",
+    "lstm_step/output_gate_tanh": "lstm_step.output_gate_tanh",
+    "lstm_step/no_forget_gate": "lstm_step.no_forget_gate",
+    "lstm_step/h_without_tanh": "lstm_step.h_without_tanh",
+    "lstm_step/chunk_along_dim_0": "lstm_step.chunk_along_dim_0",
+    "lstm_step/float32_cast": "lstm_step.float32_cast",
+    "lstm_step/cell_updated_in_place": "lstm_step.cell_updated_in_place",
+    "why_attention/mean_over_dim_0": "why_attention.mean_over_dim_0",
+    "why_attention/float_comparison": "why_attention.float_comparison",
+    "why_attention/tanh_applied_again": "why_attention.tanh_applied_again",
+    "why_attention/product_in_the_wrong_order": "why_attention.product_in_the_wrong_order",
+    "why_attention/W_hh_transposed": "why_attention.W_hh_transposed",
+    "why_attention/computed_under_no_grad": "why_attention.no_gradient",
+    "why_attention/slopes_in_place": "why_attention.slopes_in_place",
 }
 # Corpus files with no catalogue entry, and why.
 UNCATALOGUED = {
     "dot_scores/uses_matmul": "right values: only the forbidden-call test can tell",
     "softmax/uses_torch_softmax": "right values: only the forbidden-call test can tell",
     "scaled_attention/uses_functional_sdpa": "right values: only the forbidden-call test can tell",
+    "causal_attention/uses_functional_sdpa": "right values: only the forbidden-call test can tell",
+    "multi_head_attention/uses_functional_sdpa": (
+        "right values: only the forbidden-call test can tell"
+    ),
+    "attention_decoder/uses_rnn_tanh_cell": "right values: only the forbidden-call test can tell",
+    "attention_decoder/bias_accumulated_in_place": (
+        "changes a tensor inside params, which the detector does not compare"
+    ),
+    "positional_encoding/frequencies_grow": (
+        "angles in the thousands: float32 tables from different formulas differ beyond the "
+        "detector's tolerance"
+    ),
+    "positional_encoding/table_dtype_leaks": (
+        "only a float64 table with float32 embeddings shows it; the probes are all float64"
+    ),
+    "lstm_step/uses_lstm_cell": "right values: only the forbidden-call test can tell",
+    "why_attention/eye_without_dtype": "raises on float64: no entry computes on the float64 probes",
 }
 
 
@@ -160,7 +232,8 @@ def test_probes_are_float64(course):
         for function in exercise.functions:
             for probe in probes_for(exercise.id, function):
                 floats = [a for a in probe.args if torch.is_tensor(a) and a.is_floating_point()]
-                assert floats and all(a.dtype == torch.float64 for a in floats), function
+                assert all(a.dtype == torch.float64 for a in floats), function
+                assert floats or all(type(a) is int for a in probe.args), function
 
 
 # --- detection --------------------------------------------------------------------------------

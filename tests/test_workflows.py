@@ -138,7 +138,7 @@ def _run_step(
     return run, summary.read_text(encoding="utf-8") if summary.exists() else ""
 
 
-def test_points_from_a_real_scoreboard(tmp_path: Path):
+def test_points_from_a_real_scoreboard(tmp_path: Path, course):
     shutil.copyfile(ROOT / "course.toml", tmp_path / "course.toml")
     public = run_public_tests(
         "--exercises-dir", ROOT / "solutions", "--scoreboard-json", tmp_path / "score.json"
@@ -146,14 +146,21 @@ def test_points_from_a_real_scoreboard(tmp_path: Path):
     assert public.returncode == 0, public.stdout
     run, summary = _run_step(_load(CLASSROOM), "Points", tmp_path)
     lines = run.stdout.splitlines()
-    assert lines[0] == "Points 90/90"
-    assert "::notice title=Autograding complete::Points 90/90" in lines
+    total = f"{course.max_score:g}"
+    assert lines[0] == f"Points {total}/{total}"
+    assert f"::notice title=Autograding complete::Points {total}/{total}" in lines
     report = next(line for line in lines if line.startswith("::notice title=Autograding report::"))
-    assert json.loads(report.split("::", 2)[2]) == {"totalPoints": 90.0, "maxPoints": 90}
-    assert "## Public checks: Points 90/90" in summary and "| softmax | done | 6/6 |" in summary
+    assert json.loads(report.split("::", 2)[2]) == {
+        "totalPoints": course.max_score,
+        "maxPoints": course.max_score,
+    }
+    assert (
+        f"## Public checks: Points {total}/{total}" in summary
+        and "| softmax | done | 6/6 |" in summary
+    )
 
 
-def test_points_partial_and_missing(tmp_path: Path):
+def test_points_partial_and_missing(tmp_path: Path, course):
     shutil.copyfile(ROOT / "course.toml", tmp_path / "course.toml")
     board = {
         "points": 12.3456,
@@ -171,10 +178,11 @@ def test_points_partial_and_missing(tmp_path: Path):
     }
     (tmp_path / "score.json").write_text(json.dumps(board))
     run, _ = _run_step(_load(CLASSROOM), "Points", tmp_path)
-    assert run.stdout.splitlines()[0] == "Points 12.35/90"
+    total = f"{course.max_score:g}"
+    assert run.stdout.splitlines()[0] == f"Points 12.35/{total}"
     (tmp_path / "score.json").unlink()  # pytest stopped before its scoreboard
     run, _ = _run_step(_load(CLASSROOM), "Points", tmp_path)
-    assert run.stdout.splitlines()[0] == "Points 0/90"
+    assert run.stdout.splitlines()[0] == f"Points 0/{total}"
 
 
 def test_junit_and_score_table_steps(tmp_path: Path):

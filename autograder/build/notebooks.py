@@ -140,7 +140,102 @@ TRY_IT: dict[str, str] = {
         print("context of 'journey':", context[examples.QUERY_INDEX])
         print("the documents:       ", examples.tensor(examples.QKV_CONTEXT_2))
     """,
+    "causal_attention": """
+        print("causal_mask(6):")
+        print(causal_mask(6))
+        context, weights = causal_self_attention(inputs, *examples.qkv_weights())
+        print("weights, each row sees only itself and the rows above it:")
+        print(weights)
+        # "journey" sees "Your" and itself: the documents' first two scores, softmax over / √2.
+        scores = examples.tensor(examples.QKV_SCORES_2[:2])
+        print("weights of 'journey':", weights[examples.QUERY_INDEX, :2])
+        print("softmax(scores / √2):", torch.softmax(scores / 2**0.5, dim=0))
+    """,
+    "multi_head_attention": """
+        W_q, W_k, W_v = examples.qkv_weights()  # d_out = 2; W_o = I leaves the heads as they are
+        out, weights = multi_head_attention(inputs, W_q, W_k, W_v, torch.eye(2), num_heads=1)
+        print("1 head, the output of 'journey':", out[examples.QUERY_INDEX])
+        print("exercise 7, the documents:      ", examples.tensor(examples.QKV_CONTEXT_2))
+        out, weights = multi_head_attention(inputs, W_q, W_k, W_v, torch.eye(2), num_heads=2)
+        print("2 heads of size 1, the weights of 'journey' in each:")
+        print(weights[:, examples.QUERY_INDEX])
+        print("the output of 'journey', one column per head:", out[examples.QUERY_INDEX])
+    """,
+    "positional_encoding": """
+        P = sinusoidal_positions(10, 3)  # a table for up to 10 tokens, the size of the embeddings
+        print("positions 0 to 5:")
+        print(P[:6])
+        print("the sentence with its positions:")
+        print(add_positions(inputs, P))
+
+        def attend(X):  # self-attention without weights: softmax(X Xᵀ / √d) X
+            return torch.softmax(X @ X.mT / X.shape[-1] ** 0.5, dim=-1) @ X
+
+        swapped = [0, 5, 2, 3, 4, 1]  # "Your step starts with one journey"
+        print("'journey' first, then moved to the end, without positions:")
+        print(attend(inputs)[1], attend(inputs[swapped])[5])
+        print("and with positions:")
+        print(attend(add_positions(inputs, P))[1], attend(add_positions(inputs[swapped], P))[5])
+    """,
+    "lstm_step": """
+        # A cell with d_in = 3 inputs and d_h = 4 hidden units: its gates are 4 · 4 = 16 wide.
+        W_x = torch.linspace(-0.8, 0.9, 48).reshape(16, 3).T
+        W_h = torch.linspace(0.6, -0.6, 64).reshape(4, 16)
+        b = torch.linspace(-0.2, 0.3, 16)
+        b[4:8] += 1.0  # the forget gate's bias, raised by 1: start out remembering
+        x_t = torch.tensor([0.5, -1.0, 0.8])
+        h_prev, c_prev = torch.linspace(-0.5, 0.5, 4), torch.linspace(1.0, -1.0, 4)
+        h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
+        print("h_t =", h_t, "expected [0.2065, 0.0501, -0.1391, -0.3100]")
+        print("c_t =", c_t, "expected [0.4760, 0.1043, -0.2863, -0.6954]")
+        b[:4], b[4:8] = -30.0, 30.0  # input gate shut, forget gate open: the cell keeps its memory
+        print("c_prev =", c_prev)
+        print("c_t    =", lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)[1])
+    """,
+    "attention_decoder": """
+        generator = torch.Generator().manual_seed(177)  # the example of the public checks
+        y_prev, s_prev = torch.randn(2, generator=generator), torch.randn(4, generator=generator)
+        shapes = {"W_s": (4, 5), "W_h": (3, 5), "v": (5,), "W_y": (2, 4), "W_ss": (4, 4),
+                  "W_c": (3, 4), "b_s": (4,), "W_out": (4, 7), "b_out": (7,)}
+        params = {name: torch.randn(*shape, generator=generator) for name, shape in shapes.items()}
+        # The encoder states H are the six embeddings of the sentence (d_enc = 3).
+        s_t, context, weights, logits = attention_decoder_step(y_prev, s_prev, inputs, params)
+        print("weights:", weights)
+        print("expected", torch.tensor([0.0729, 0.1589, 0.1507, 0.2041, 0.0730, 0.3404]))
+        print("context:", context, "expected", torch.tensor([0.3228, 0.6862, 0.5281]))
+        print("s_t:    ", s_t, "expected", torch.tensor([0.5248, 0.6152, -0.2290, -0.1556]))
+        print("logits: ", logits)
+        print("expected", torch.tensor([-1.9944, -0.0934, -0.6981, -0.2802, 1.7917, 1.4886,
+                                        2.0009]))
+    """,
+    "why_attention": """
+        import sys
+        from pathlib import Path
+
+        # Your functions first: 6 states of a 4-unit RNN whose W_hh shrinks vectors by 0.9.
+        hs = torch.tanh(torch.randn(6, 4, generator=torch.Generator().manual_seed(0)))
+        print("‖∂h_last/∂h_t‖:", gradient_norms_through_time(hs, 0.9 * torch.eye(4)))
+
+        # experiments/ sits next to the notebooks' folder, in the repository and the release
+        # (not in an nbgrader course, where this part is skipped).
+        if (Path.cwd().parent / "experiments").is_dir():
+            sys.path.insert(0, str(Path.cwd().parent))
+            from experiments import why_attention as experiment
+
+            # A reduced run, seconds; the full one: `python experiments/why_attention.py`.
+            config = experiment.Config(steps=100)
+            results = experiment.run_experiment(lengths=(5, 10), config=config)
+            for name, (logits, targets) in results.outputs.items():  # test sequences, length 10
+                print(f"{name:>14}: accuracy by position", accuracy_by_position(logits, targets))
+            norms = gradient_norms_through_time(results.states, results.W_hh).mean(dim=0)
+            print("the trained RNN encoder's ‖∂h_last/∂h_t‖, averaged:", norms)
+            experiment.plot(results)
+            plt.show()
+    """,
 }
+
+# Exercises whose try-it cell draws a figure itself.
+PLOTTING_TRY_IT = frozenset({"why_attention"})
 
 # The exercises that compute attention weights, and how to show them.
 HEATMAPS: dict[str, Heatmap] = {
@@ -169,6 +264,30 @@ HEATMAPS: dict[str, Heatmap] = {
     "scaled_attention": Heatmap(
         "_, weights = self_attention(inputs, *examples.qkv_weights())",
         title="softmax(Q Kᵀ / √d_k)",
+    ),
+    "causal_attention": Heatmap(
+        "_, weights = causal_self_attention(inputs, *examples.qkv_weights())",
+        title="causal self-attention: nothing above the diagonal",
+    ),
+    "multi_head_attention": Heatmap(
+        "W_q, W_k, W_v = examples.qkv_weights()\n"
+        "_, weights = multi_head_attention(inputs, W_q, W_k, W_v, torch.eye(2), num_heads=2)\n"
+        "weights = weights.flatten(0, 1)  # head 1's rows, then head 2's",
+        rows='[f"head {h + 1}: {token}" for h in range(2) for token in examples.TOKENS]',
+        row_name="head: query",
+        title="2 heads, each with its own weights",
+    ),
+    "attention_decoder": Heatmap(
+        "# Four decoder steps, each fed the state the previous one returned (params from above).\n"
+        "state, steps = s_prev, []\n"
+        "for y in torch.randn(4, 2, generator=torch.Generator().manual_seed(0)):\n"
+        "    state, _, step_weights, _ = attention_decoder_step(y, state, inputs, params)\n"
+        "    steps.append(step_weights)\n"
+        "weights = torch.stack(steps)",
+        rows='[f"step {t + 1}" for t in range(weights.shape[0])]',
+        row_name="decoder step",
+        column_name="encoder state (token)",
+        title="Each decoder step gets its own weights over the sentence",
     ),
 }
 
@@ -335,7 +454,9 @@ def exercise_cells(course: Course, exercise: Exercise, *, reference: bool) -> li
     heatmap = HEATMAPS.get(exercise.id)
     cells = [
         CellSpec("intro", "markdown", _intro(exercise, teaching_notes(source))),
-        CellSpec("setup", "code", _setup(plots=heatmap is not None)),
+        CellSpec(
+            "setup", "code", _setup(plots=heatmap is not None or exercise.id in PLOTTING_TRY_IT)
+        ),
         CellSpec("exercise", "code", without_docstring(code).rstrip("\n")),
         CellSpec("try_it", "code", _try_it(exercise)),
     ]

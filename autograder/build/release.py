@@ -1,12 +1,12 @@
 """Build the student release: what students get, and nothing of the grader's.
 
 The release holds the exercise stubs (generated afresh from `solutions/`) and their public
-tests, `notebooks/` if the course has it, the GitHub Classroom workflow, a generated README, a
-course.toml cut down to what the pytest plugin reads (no `test_points`: its keys are hidden test
-names), and a minimal package under `src/` with only the student-facing modules of `autograder`
-(`course/`, `student/`) and the pytest11 entry point behind `pytest exercises`. The `src/` layout
-keeps `python -m pytest`, run from the release, on the installed package rather than on a copy in
-the working directory.
+tests, `notebooks/` and `experiments/` if the course has them, the GitHub Classroom workflow, a
+generated README, a course.toml cut down to what the pytest plugin reads (no `test_points`: its
+keys are hidden test names), and a minimal package under `src/` with only the student-facing
+modules of `autograder` (`course/`, `student/`) and the pytest11 entry point behind `pytest
+exercises`. The `src/` layout keeps `python -m pytest`, run from the release, on the installed
+package rather than on a copy in the working directory.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ STUDENT_PACKAGES = ("course", "student")  # subpackages of autograder that stude
 PLUGIN = "autograder.student.plugin"  # the pytest11 entry point, as in the project's pyproject
 PLUGIN_NAME = "attention_course"
 CLASSROOM_WORKFLOW = Path(".github/workflows/classroom.yml")
+EXPERIMENTS = "experiments"
 TORCH_PIN = "torch==2.13.0"
 # What the student package needs (numpy only keeps torch from warning at import), and what the
 # grader needs; the project's own pyproject, when found, gives the specifiers.
@@ -179,6 +180,11 @@ def _readme(course: Course, notebooks: bool) -> str:
 on the documents' example, and the exercise's public checks. Open them in any Jupyter front end;
 for a kernel with the course's packages, run `python -m pip install '.[notebooks]'` in the
 environment above. `pytest exercises` checks the modules in `exercises/`, not the notebooks.
+
+`experiments/why_attention.py` trains a plain RNN encoder-decoder, the same with Bahdanau
+attention, and a small self-attention model on sequences of growing length, then plots their
+accuracy and how the RNN's gradient fades with distance (about a minute on a laptop's CPU):
+`python experiments/why_attention.py --out-png why_attention.png`.
 """
     return f"""\
 # {course.name}
@@ -361,6 +367,8 @@ def _build(course: Course, staging: Path, notebooks: bool) -> None:
         (exercises / path.name).write_text(content, encoding="utf-8")
     if notebooks and (course.root / "notebooks").is_dir():
         _copy_tree(course.root / "notebooks", staging / "notebooks")
+    if (course.root / EXPERIMENTS).is_dir():  # scripts students run, e.g. why attention won
+        _copy_tree(course.root / EXPERIMENTS, staging / EXPERIMENTS)
     has_notebooks = (staging / "notebooks").is_dir()
     workflow = course.root / CLASSROOM_WORKFLOW
     if workflow.is_file():  # GitHub Classroom runs it in each student's repository

@@ -26,7 +26,7 @@ from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed,
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
-from autograder.sandbox.calls import CallResult, input_label
+from autograder.sandbox.calls import CallResult, input_label, is_gradient
 from autograder.sandbox.confine import Protections
 from autograder.sandbox.pool import ForkServer, SandboxError, Worker
 from autograder.sandbox.spec import WorkerSpec
@@ -259,9 +259,7 @@ class RemoteModule(ModuleProxy):
             or set(after) != expected
         ):
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")
-        if grads and (
-            len(grads) != n_args or not all(g is None or isinstance(g, Tensor) for g in grads)
-        ):
+        if grads and (len(grads) != n_args or not all(is_gradient(g) for g in grads)):
             raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
         return CallResult(answer["value"], tuple(grads), after)
 

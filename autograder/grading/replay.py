@@ -24,7 +24,7 @@ from autograder.course.config import Course
 from autograder.grading.session import SubmissionContext, SuiteTest, run_tests
 from autograder.grading.student import ModuleProxy
 from autograder.sandbox import wire
-from autograder.sandbox.calls import CallResult
+from autograder.sandbox.calls import CallResult, deep_copy
 
 CallKey = tuple[Any, ...]
 
@@ -67,16 +67,6 @@ def call_key(
     return (function, _fingerprint(args), _fingerprint(kwargs), _fingerprint(projections))
 
 
-def _clone(value: Any) -> Any:
-    if isinstance(value, Tensor):
-        return value.clone()
-    if isinstance(value, tuple | list):
-        return type(value)(_clone(v) for v in value)
-    if isinstance(value, dict):
-        return {key: _clone(v) for key, v in value.items()}
-    return value
-
-
 class CachedModule(ModuleProxy):
     """A trusted module whose answers are computed once per distinct call.
 
@@ -103,9 +93,9 @@ class CachedModule(ModuleProxy):
             )
         kept = self._answers[key]
         return CallResult(
-            _clone(kept.value),
-            _clone(kept.grads),
-            _clone(kept.inputs_after) if return_inputs else None,
+            deep_copy(kept.value),
+            deep_copy(kept.grads),
+            deep_copy(kept.inputs_after) if return_inputs else None,
         )
 
 

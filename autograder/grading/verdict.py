@@ -18,7 +18,7 @@ from torch import Tensor
 from autograder.course.config import Exercise, Tolerance
 from autograder.course.forbidden import find_forbidden
 from autograder.grading.student import ModuleProxy
-from autograder.sandbox.calls import input_label, output_tensors
+from autograder.sandbox.calls import input_label, output_tensors, tensor_leaves
 from autograder.sandbox.wire import Opaque
 
 
@@ -87,6 +87,11 @@ def agrees(
     return expected
 
 
+def _name(index: int, names: Sequence[str] | None) -> str:
+    """How messages name positional argument `index`: by `names` where given, else by number."""
+    return names[index] if names is not None and index < len(names) else input_label(index)
+
+
 def gradients_agree(
     student: ModuleProxy,
     reference: ModuleProxy,
@@ -96,39 +101,54 @@ def gradients_agree(
     *,
     seed: int,
     what: str,
+    names: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Gradients of a fixed random projection of the output match the reference's, per input."""
+    """Gradients of a fixed random projection of the output match the reference's, for every
+    input tensor, those inside dict, tuple and list arguments too (`params['W_s']`). `names`,
+    if given, name the positional arguments in messages."""
     outputs = list(output_tensors(reference.call(function, *args, **kwargs).value))
     generator = torch.Generator().manual_seed(seed)
     projections = [torch.randn(o.shape, generator=generator, dtype=o.dtype) for o in outputs]
     expected = reference.call(function, *args, projections=projections, **kwargs).grads
     actual = student.call(function, *args, projections=projections, **kwargs).grads
     for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
-        if e is None:
-            continue
-        name = f"{what}: the gradient with respect to argument {index + 1}"
-        if a is None:
-            fail(
-                f"{name} is missing: the result is not connected to this input (detach or no_grad?)"
-            )
-        same_tensor(a, e, tolerance_for(exercise, e.dtype), name)
+        label = _name(index, names)
+        found = dict(tensor_leaves(a, label))
+        for leaf, grad in tensor_leaves(e, label):
+            name = f"{what}: the gradient with respect to {leaf}"
+            if not isinstance(found.get(leaf), Tensor):
+                fail(
+                    f"{name} is missing: the result is not connected to this input "
+                    "(detach or no_grad?)"
+                )
+            same_tensor(found[leaf], grad, tolerance_for(exercise, grad.dtype), name)
 
 
 def inputs_unchanged(
-    student: ModuleProxy, function: str, *args: Any, what: str, **kwargs: Any
+    student: ModuleProxy,
+    function: str,
+    *args: Any,
+    what: str,
+    names: Sequence[str] | None = None,
+    **kwargs: Any,
 ) -> None:
-    """The function must leave every input, positional or keyword, as it found it."""
+    """The function must leave every input, positional or keyword, as it found it, and the
+    tensors inside dict, tuple and list inputs too. `names`, if given, name the positional
+    arguments in messages."""
     after = student.call(function, *args, return_inputs=True, **kwargs).inputs_after or {}
-    given = {input_label(i): a for i, a in enumerate(args)} | {
-        input_label(k): v for k, v in kwargs.items()
-    }
-    for label, before in given.items():
-        later = after.get(label)
-        if isinstance(before, Tensor) and not (
-            isinstance(later, Tensor) and later.shape == before.shape and torch.equal(later, before)
-        ):
-            fail(f"{what}: {label} was modified in place; compute a new tensor instead")
+    given = [(input_label(i), _name(i, names), a) for i, a in enumerate(args)]
+    given += [(input_label(k), input_label(k), v) for k, v in kwargs.items()]
+    for key, label, before in given:
+        later = dict(tensor_leaves(after.get(key), label))
+        for leaf, tensor in tensor_leaves(before, label):
+            changed = later.get(leaf)
+            if not (
+                isinstance(changed, Tensor)
+                and changed.shape == tensor.shape
+                and torch.equal(changed, tensor)
+            ):
+                fail(f"{what}: {leaf} was modified in place; compute a new tensor instead")
 
 
 def documents_tolerance(exercise: Exercise) -> Tolerance:

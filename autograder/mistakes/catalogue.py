@@ -9,13 +9,19 @@ from __future__ import annotations
 from types import ModuleType
 
 from autograder.mistakes import (
+    attention_decoder,
     bahdanau,
+    causal_attention,
     context_vectors,
     dot_scores,
+    lstm_step,
+    multi_head_attention,
     normalization,
+    positional_encoding,
     rnn_step,
     scaled_attention,
     softmax,
+    why_attention,
 )
 from autograder.mistakes.base import Mistake, Probe
 
@@ -29,6 +35,12 @@ _MODULES: dict[str, ModuleType] = {
         rnn_step,
         bahdanau,
         scaled_attention,
+        causal_attention,
+        multi_head_attention,
+        positional_encoding,
+        lstm_step,
+        attention_decoder,
+        why_attention,
     )
 }
 

@@ -1,0 +1,83 @@
+"""Public checks for exercise 10, positional encoding:
+`pytest exercises/test_ex10_positional_encoding.py`."""
+
+import math
+
+import pytest
+import torch
+
+from autograder.course import examples
+from autograder.student.checks import expect_close, expect_tensor, expect_unchanged
+
+# sinusoidal_positions(3, 5), rounded to four decimals: d = 5 is odd, so the last feature is a sine.
+TABLE_3_5 = (
+    (0.0000, 1.0000, 0.0000, 1.0000, 0.0000),
+    (0.8415, 0.5403, 0.0251, 0.9997, 0.0006),
+    (0.9093, -0.4161, 0.0502, 0.9987, 0.0013),
+)
+SWAPPED = [0, 5, 2, 3, 4, 1]  # "Your step starts with one journey": "journey" moves to the end
+
+
+def self_attention(X):
+    """Simplified self-attention without weights: softmax(X Xᵀ / √d) X."""
+    return torch.softmax(X @ X.mT / math.sqrt(X.shape[-1]), dim=-1) @ X
+
+
+def test_a_small_table(exercise, exercise_config):
+    P = exercise.sinusoidal_positions(3, 5)
+    expect_tensor(P, (3, 5), "sinusoidal_positions(3, 5)", hint="one row per position")
+    expect_close(
+        P,
+        TABLE_3_5,
+        "sinusoidal_positions(3, 5)",
+        exercise_config.documents_atol,
+        hint="P[pos, 2i] = sin(pos / 10000 ** (2i / d)), P[pos, 2i + 1] = cos(the same angle); "
+        "positions start at 0",
+    )
+
+
+def test_adding_a_longer_table_to_the_sentence(exercise, exercise_config):
+    P = exercise.sinusoidal_positions(10, 3)  # built for up to 10 tokens, used for 6
+    inputs = examples.inputs()
+    for X in (inputs, inputs.expand(2, 6, 3)):
+        positioned = exercise.add_positions(X, P)
+        expect_tensor(positioned, X.shape, f"add_positions of a {tuple(X.shape)} input")
+        expect_close(
+            positioned,
+            X + P[:6],
+            f"add_positions of a {tuple(X.shape)} input",
+            exercise_config.documents_atol,
+            hint="add the first n = X.shape[-2] rows of P",
+        )
+    expect_unchanged(examples.inputs(), inputs, "add_positions of the sentence")
+
+
+def test_the_embeddings_dtype_is_kept(exercise):
+    P = exercise.sinusoidal_positions(6, 3)
+    expect_tensor(P, (6, 3), "sinusoidal_positions(6, 3)", hint="the table is float32")
+    positioned = exercise.add_positions(examples.inputs().double(), P)
+    expect_tensor(
+        positioned,
+        (6, 3),
+        "add_positions of float64 embeddings and a float32 table",
+        dtype=torch.float64,
+        hint="convert the table with P.to(X.dtype)",
+    )
+
+
+def test_positions_make_self_attention_order_aware(exercise):
+    """Self-attention alone is permutation-equivariant: moving "journey" to the end only moves
+    its output. With positions added, its output depends on where it stands."""
+    inputs = examples.inputs()
+    moved = self_attention(inputs[SWAPPED])
+    expect_close(moved, self_attention(inputs)[SWAPPED], "self-attention without positions", 1e-6)
+    P = exercise.sinusoidal_positions(6, 3)
+    before = self_attention(exercise.add_positions(inputs, P))[1]
+    after = self_attention(exercise.add_positions(inputs[SWAPPED], P))[5]
+    if torch.allclose(before, after, atol=1e-3):
+        pytest.fail(
+            "with your positions, the output of 'journey' is the same at position 1 and at "
+            "position 5: self-attention still cannot tell the order\n"
+            "  hint: every position needs its own row of P, and add_positions must add it",
+            pytrace=False,
+        )

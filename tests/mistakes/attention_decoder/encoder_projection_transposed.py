@@ -1,0 +1,20 @@
+"""Mistake in ex12_attention_decoder: projects the encoder states as (W_h.T @ H.T).T, the
+column-vector formula W_h h_j: right for one sentence, fails for a batch.
+"""
+
+import torch
+from torch import Tensor
+
+
+def attention_decoder_step(
+    y_prev: Tensor, s_prev: Tensor, H: Tensor, params: dict[str, Tensor]
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Attend over H with s_prev, then update the state: returns (s_t, context, weights, logits)."""
+    p = params
+    projected = (p["W_h"].T @ H.T).T
+    scores = torch.tanh((s_prev @ p["W_s"]).unsqueeze(-2) + projected) @ p["v"]
+    weights = torch.softmax(scores, dim=-1)
+    context = (weights.unsqueeze(-1) * H).sum(dim=-2)
+    s_t = torch.tanh(y_prev @ p["W_y"] + s_prev @ p["W_ss"] + context @ p["W_c"] + p["b_s"])
+    logits = s_t @ p["W_out"] + p["b_out"]
+    return s_t, context, weights, logits

@@ -1,0 +1,17 @@
+"""Mistake in ex11_lstm_step: computes in float32, so float64 inputs come back as float32."""
+
+import torch
+from torch import Tensor
+
+
+def lstm_step(
+    x_t: Tensor, h_prev: Tensor, c_prev: Tensor, W_x: Tensor, W_h: Tensor, b: Tensor
+) -> tuple[Tensor, Tensor]:
+    """One LSTM update, gates in PyTorch's order (i, f, g, o): returns (h_t, c_t)."""
+    x_t, h_prev, c_prev = x_t.float(), h_prev.float(), c_prev.float()
+    W_x, W_h, b = W_x.float(), W_h.float(), b.float()
+    i, f, g, o = (x_t @ W_x + h_prev @ W_h + b).chunk(4, dim=-1)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c_t = f * c_prev + i * g
+    h_t = o * torch.tanh(c_t)
+    return h_t, c_t

@@ -1,0 +1,34 @@
+"""Mistake in ex09_multi_head_attention: never swaps the token and head dims, so each token's heads
+attend to each other instead of the tokens.
+"""
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def multi_head_attention(
+    X: Tensor,
+    W_q: Tensor,
+    W_k: Tensor,
+    W_v: Tensor,
+    W_o: Tensor,
+    num_heads: int,
+    mask: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Attention in num_heads heads of size d_out // num_heads, merged by W_o: (out, weights)."""
+    d_out = W_q.shape[-1]
+    if d_out % num_heads != 0:
+        raise ValueError(f"num_heads = {num_heads} does not divide d_out = {d_out}")
+    head_dim = d_out // num_heads
+    Q, K, V = X @ W_q, X @ W_k, X @ W_v  # (..., n, d_out) each
+    Q, K, V = (t.unflatten(-1, (num_heads, head_dim)) for t in (Q, K, V))
+    scores = Q @ K.transpose(-2, -1) / math.sqrt(head_dim)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    if mask is not None:
+        weights = weights.masked_fill(~mask, 0.0)  # a query that may see nothing: 0, not NaN
+    heads = (weights @ V).flatten(-2)
+    return heads @ W_o, weights
