@@ -1,7 +1,5 @@
 """`python -m autograder`."""
 
-import sys
+from autograder.cli import entry
 
-from autograder.cli import main
-
-sys.exit(main())
+entry()

@@ -334,7 +334,34 @@ def test_an_nbgrader_assignment_folder_with_a_notebook(grader, tmp_path):
     (folder / "timestamp.txt").write_text("2026-11-22 10:00:00")
     report = grader.grade(folder)
     assert report.exercises["normalization"].status == "complete"
-    assert report.exercises["softmax"].status == "failed"  # the notebook does not define it
+    assert report.exercises["softmax"].status == "not_submitted"  # the notebook lacks it
+
+
+def _notebook(path, *sources):
+    cells = [
+        {"cell_type": "code", "source": s, "metadata": {}, "outputs": [], "execution_count": 1}
+        for s in sources
+    ]
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
+    return path
+
+
+def test_a_notebook_named_after_an_exercise_serves_that_exercise_alone(grader, tmp_path):
+    # nbgrader's notebooks hold one exercise each: the others are not submitted, not failed.
+    softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
+    report = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", softmax))
+    statuses = {id: result.status for id, result in report.exercises.items()}
+    assert statuses.pop("softmax") == "complete"
+    assert set(statuses.values()) == {"not_submitted"}
+
+
+def test_a_notebook_defining_no_course_function_is_reported(grader, tmp_path):
+    report = grader.grade(_notebook(tmp_path / "scratch.ipynb", "x = 1\ndef helper(): pass"))
+    assert not report.gradable
+    assert report.errors[0].startswith("scratch.ipynb: defines none of the course's functions (")
+    assert all(e.status == "not_submitted" for e in report.exercises.values())
 
 
 def test_test_points_weigh_tests_within_an_exercise(course):

@@ -116,7 +116,7 @@ requires-python = ">=3.11"
 dependencies = {toml_value(project_dependencies(course.root))}
 
 [project.scripts]
-autograder = "autograder.cli:main"
+autograder = "autograder.cli:entry"
 
 [tool.setuptools.packages.find]
 include = ["autograder*"]

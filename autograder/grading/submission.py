@@ -2,8 +2,9 @@
 
 Accepted: a folder laid out like `exercises/` (nbgrader's `submitted/<student>/<assignment>/`
 is such a folder too), a single `.py` file, or a Jupyter notebook. A notebook, or a file whose
-name is not an exercise module, serves every exercise: its functions are found by name. Sources
-are copied into a private folder the workers import from; the submission is never written to.
+name is not an exercise module, serves the exercise it is named after (`ex03_softmax.ipynb`), or
+else every exercise whose functions it defines: the others are not submitted. Sources are copied
+into a private folder the workers import from; the submission is never written to.
 
 Problems are collected as messages naming the file (a symlink out of the submission, a file over
 the size cap, text that is not UTF-8), never raised: the rest of the submission is still graded.
@@ -11,6 +12,7 @@ the size cap, text that is not UTF-8), never raised: the rest of the submission 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -83,6 +85,41 @@ def _whole_module(path: Path, text: str, errors: list[str]) -> str | None:
     return notebook_source(text, path.name, errors) if path.suffix == ".ipynb" else text
 
 
+def _defined_names(source: str) -> set[str] | None:
+    """Every name the source binds (functions, classes, assignments, imports), at any depth;
+    None when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[0])
+    return names
+
+
+def served_modules(path: Path, source: str, course: Course, errors: list[str]) -> list[str]:
+    """The exercise modules a whole-file source (a notebook, or a module named otherwise)
+    stands for: the one it is named after, else those whose functions it defines, else (when
+    it does not parse) all of them, so that each reports the syntax error."""
+    named = [e.module for e in course.exercises if e.module == path.stem]
+    if named:
+        return named
+    names = _defined_names(source)
+    if names is None:
+        return [e.module for e in course.exercises]
+    served = [e.module for e in course.exercises if names & set(e.functions)]
+    if not served:
+        wanted = ", ".join(f for e in course.exercises for f in e.functions[:1])
+        errors.append(f"{path.name}: defines none of the course's functions ({wanted})")
+    return served
+
+
 def load_submission(path: Path, course: Course) -> Submission:
     """Everything gradable in `path`; `errors` says what was not and why."""
     submission = Submission(name=path.name)
@@ -99,7 +136,8 @@ def load_submission(path: Path, course: Course) -> Submission:
         elif path.suffix in (".py", ".ipynb"):
             source = _whole_module(path, text, submission.errors)
             if source is not None:
-                submission.sources = dict.fromkeys(modules.values(), source)
+                served = served_modules(path, source, course, submission.errors)
+                submission.sources = dict.fromkeys(served, source)
         else:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
         return submission
@@ -114,7 +152,7 @@ def load_submission(path: Path, course: Course) -> Submission:
         text = _read_text(notebook, path, submission.errors)
         source = notebook_source(text, notebook.name, submission.errors) if text else None
         if source:
-            for module in modules.values():
+            for module in served_modules(notebook, source, course, submission.errors):
                 submission.sources.setdefault(module, source)
     if not submission.sources and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])

@@ -50,7 +50,10 @@ def write_frame(
             flush()  # buffered data must go out before the frame
         fd = fd_or_file.fileno()
     body = memoryview(payload).cast("B")
-    for view in (memoryview(_FRAME_PREFIX.pack(len(body))), body):
+    prefix = _FRAME_PREFIX.pack(len(body))
+    # A small frame goes out in one write (one wakeup of the reader); a large one is not copied.
+    parts = (prefix + body,) if len(body) <= _READ_CHUNK else (prefix, body)
+    for view in map(memoryview, parts):
         while view:
             try:
                 view = view[os.write(fd, view) :]

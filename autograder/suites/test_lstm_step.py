@@ -46,7 +46,7 @@ def torch_lstm_cell(x_t, h_prev, c_prev, W_x, W_h, b):
     """(h_t, c_t) from torch.nn.LSTMCell with these weights (it stores them transposed, and
     adds two biases: b and zeros), on inputs flattened to one batch dim and back."""
     batch = x_t.shape[:-1]
-    cell = torch.nn.LSTMCell(D_IN, D_H, device="meta", dtype=x_t.dtype).to_empty(device="cpu")
+    cell = torch.nn.LSTMCell(D_IN, D_H, dtype=x_t.dtype)
     with torch.no_grad():
         cell.weight_ih.copy_(W_x.T)
         cell.weight_hh.copy_(W_h.T)
