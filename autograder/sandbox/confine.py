@@ -20,6 +20,7 @@ Written with ctypes against the kernel's stable ABI, so it needs no extra packag
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import platform
 import struct
@@ -249,12 +250,14 @@ def apply_seccomp() -> None:
 _GRADER_FILES = ("autograder", "attention_course", "__editable__")
 
 
-def readable_paths(module: Path, scratch: Path) -> list[Path]:
-    """What a worker may read: the worker's module file and scratch directory, Python's
-    standard library, every installed package but this grader (whose hidden suites it holds),
-    and the system's shared libraries."""
+@functools.cache
+def shared_readable_paths() -> tuple[Path, ...]:
+    """What every worker may read: Python's standard library, every installed package but this
+    grader (whose hidden suites it holds), and the system's shared libraries. Listed once, by
+    the fork server while it still runs as the grader's user (a dropped uid may not be able to
+    list site-packages); its workers inherit the list."""
     multiarch = f"{platform.machine()}-linux-gnu"
-    paths = [module, scratch, Path("/dev/null"), Path("/dev/urandom")]
+    paths = [Path("/dev/null"), Path("/dev/urandom")]
     paths += [Path("/usr/lib") / multiarch, Path("/lib") / multiarch, Path("/lib64")]
     for entry in map(Path, sys.path):
         if entry.name in ("site-packages", "dist-packages") and entry.is_dir():
@@ -265,4 +268,9 @@ def readable_paths(module: Path, scratch: Path) -> list[Path]:
             paths += [item for item in items if not item.name.startswith(_GRADER_FILES)]
         elif entry.name.startswith("python3") or entry.name == "lib-dynload":
             paths.append(entry)
-    return paths
+    return tuple(paths)
+
+
+def readable_paths(module: Path, scratch: Path) -> list[Path]:
+    """What one worker may read: its module file, its scratch directory and the shared paths."""
+    return [module, scratch, *shared_readable_paths()]

@@ -41,11 +41,14 @@ def _warm_up() -> None:
 
     import torch
 
+    from autograder.sandbox.confine import shared_readable_paths
+
     for name in STUDENT_MODULES:
         importlib.import_module(name)
 
     torch.set_num_threads(1)
     torch.ones(2, 2, requires_grad=True).softmax(-1).sum().backward()  # load lazy kernels once
+    shared_readable_paths()  # listed once here, not in every worker
 
 
 MAX_MESSAGE = 65536
