@@ -2,38 +2,18 @@
 
 import torch
 
+from autograder.course import examples
 from autograder.student.checks import expect_close, expect_no_forbidden_calls, expect_tensor
 
-# The course documents give no LSTM numbers: a small deterministic cell with d_in = 3 inputs and
-# d_h = 4 hidden units (so the gates are 16 wide), its forget gate's bias raised by 1 (a common
-# initialisation). H_1 and C_1 were printed by the reference solution.
-H_1 = (0.2065, 0.0501, -0.1391, -0.3100)
-C_1 = (0.4760, 0.1043, -0.2863, -0.6954)
-
-
-def _grid(rows, cols, start, stop):
-    return torch.linspace(start, stop, rows * cols).reshape(rows, cols)
-
-
-def example():
-    """x_t, h_prev, c_prev, W_x, W_h, b."""
-    b = torch.linspace(-0.2, 0.3, 16)
-    b[4:8] += 1.0  # the forget gate's block
-    return (
-        torch.tensor([0.5, -1.0, 0.8]),
-        torch.linspace(-0.5, 0.5, 4),
-        torch.linspace(1.0, -1.0, 4),
-        _grid(16, 3, -0.8, 0.9).T,
-        _grid(4, 16, 0.6, -0.6),
-        b,
-    )
+# The documents give no LSTM numbers: examples.lstm_example() is a small cell with d_in = 3,
+# d_h = 4 and its forget gate's bias raised by 1; examples.LSTM_* are the reference's outputs.
 
 
 def test_one_step(exercise, exercise_config):
-    h_t, c_t = exercise.lstm_step(*example())
+    h_t, c_t = exercise.lstm_step(*examples.lstm_example().args)
     expect_close(
         c_t,
-        C_1,
+        examples.LSTM_C_1,
         "c_t from lstm_step",
         exercise_config.documents_atol,
         hint="gates = x_t @ W_x + h_prev @ W_h + b split into i, f, g, o (in that order) along "
@@ -41,7 +21,7 @@ def test_one_step(exercise, exercise_config):
     )
     expect_close(
         h_t,
-        H_1,
+        examples.LSTM_H_1,
         "h_t from lstm_step",
         exercise_config.documents_atol,
         hint="h_t = σ(o) * tanh(c_t)",
@@ -50,7 +30,7 @@ def test_one_step(exercise, exercise_config):
 
 def test_matches_pytorch_lstm_cell_on_a_batch(exercise, exercise_config):
     """PyTorch's cell keeps its weights transposed, (4·d_h, d_in), with two biases to add."""
-    x_t, h_prev, c_prev, W_x, W_h, b = example()
+    x_t, h_prev, c_prev, W_x, W_h, b = examples.lstm_example().args
     batch = torch.linspace(-1.0, 1.0, 5).unsqueeze(-1)  # 5 sequences: inputs and states scaled
     x_t, h_prev, c_prev = batch * x_t, batch * h_prev, batch.flip(0) * c_prev
     cell = torch.nn.LSTMCell(3, 4)
@@ -70,12 +50,12 @@ def test_matches_pytorch_lstm_cell_on_a_batch(exercise, exercise_config):
 
 def test_an_open_forget_gate_keeps_the_cell(exercise, exercise_config):
     """With f ≈ 1 and i ≈ 0 the cell carries its memory on unchanged, whatever the input."""
-    x_t, h_prev, c_prev, W_x, W_h, b = example()
+    x_t, h_prev, c_prev, W_x, W_h, b = examples.lstm_example().args
     b[:4], b[4:8] = -30.0, 30.0  # input gate shut, forget gate open
     _, c_t = exercise.lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
     expect_close(
         c_t,
-        example()[2],
+        examples.lstm_example().c_prev,
         "c_t with the forget gate open and the input gate shut",
         exercise_config.documents_atol,
         hint="c_t = f * c_prev + i * g: the forget gate multiplies the old cell",

@@ -56,6 +56,23 @@ def test_bahdanau_values_are_the_references():
     assert bahdanau.s.shape[-1] != bahdanau.H.shape[-1], "d_dec != d_enc"
 
 
+def test_lstm_values_are_the_references():
+    cell = examples.lstm_example()
+    h_t, c_t = _solution("ex11_lstm_step").lstm_step(*cell.args)
+    assert _close(h_t, examples.LSTM_H_1) and _close(c_t, examples.LSTM_C_1)
+    assert cell.W_x.shape == (3, 16) and cell.W_h.shape == (4, 16), "d_in != d_h"
+
+
+def test_decoder_values_are_the_references():
+    y_prev, s_prev, H, params = examples.decoder_example()
+    s_t, context, weights, logits = _solution("ex12_attention_decoder").attention_decoder_step(
+        y_prev, s_prev, H, params
+    )
+    assert _close(weights, examples.DECODER_WEIGHTS) and _close(context, examples.DECODER_CONTEXT)
+    assert _close(s_t, examples.DECODER_S_T) and _close(logits, examples.DECODER_LOGITS)
+    assert s_prev.shape[-1] != H.shape[-1], "d_dec != d_enc"
+
+
 def test_examples_are_fresh_each_time():
     first = examples.inputs()
     first.zero_()

@@ -178,35 +178,26 @@ TRY_IT: dict[str, str] = {
         print(attend(add_positions(inputs, P))[1], attend(add_positions(inputs[swapped], P))[5])
     """,
     "lstm_step": """
-        # A cell with d_in = 3 inputs and d_h = 4 hidden units: its gates are 4 · 4 = 16 wide.
-        W_x = torch.linspace(-0.8, 0.9, 48).reshape(16, 3).T
-        W_h = torch.linspace(0.6, -0.6, 64).reshape(4, 16)
-        b = torch.linspace(-0.2, 0.3, 16)
-        b[4:8] += 1.0  # the forget gate's bias, raised by 1: start out remembering
-        x_t = torch.tensor([0.5, -1.0, 0.8])
-        h_prev, c_prev = torch.linspace(-0.5, 0.5, 4), torch.linspace(1.0, -1.0, 4)
-        h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
-        print("h_t =", h_t, "expected [0.2065, 0.0501, -0.1391, -0.3100]")
-        print("c_t =", c_t, "expected [0.4760, 0.1043, -0.2863, -0.6954]")
+        cell = examples.lstm_example()  # 3 inputs, 4 hidden units: the gates are 4 · 4 = 16 wide
+        h_t, c_t = lstm_step(*cell.args)
+        print("h_t =", h_t, "expected", examples.tensor(examples.LSTM_H_1))
+        print("c_t =", c_t, "expected", examples.tensor(examples.LSTM_C_1))
+        b = cell.b.clone()
         b[:4], b[4:8] = -30.0, 30.0  # input gate shut, forget gate open: the cell keeps its memory
-        print("c_prev =", c_prev)
-        print("c_t    =", lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)[1])
+        print("c_prev =", cell.c_prev)
+        print("c_t    =", lstm_step(cell.x_t, cell.h_prev, cell.c_prev, cell.W_x, cell.W_h, b)[1])
     """,
     "attention_decoder": """
-        generator = torch.Generator().manual_seed(177)  # the example of the public checks
-        y_prev, s_prev = torch.randn(2, generator=generator), torch.randn(4, generator=generator)
-        shapes = {"W_s": (4, 5), "W_h": (3, 5), "v": (5,), "W_y": (2, 4), "W_ss": (4, 4),
-                  "W_c": (3, 4), "b_s": (4,), "W_out": (4, 7), "b_out": (7,)}
-        params = {name: torch.randn(*shape, generator=generator) for name, shape in shapes.items()}
-        # The encoder states H are the six embeddings of the sentence (d_enc = 3).
-        s_t, context, weights, logits = attention_decoder_step(y_prev, s_prev, inputs, params)
+        # The encoder states H are the six embeddings of the sentence (d_enc = 3); the decoder
+        # has d_y = 2, d_dec = 4, d_attn = 5 and a vocabulary of 7.
+        y_prev, s_prev, H, params = examples.decoder_example()
+        s_t, context, weights, logits = attention_decoder_step(y_prev, s_prev, H, params)
         print("weights:", weights)
-        print("expected", torch.tensor([0.0729, 0.1589, 0.1507, 0.2041, 0.0730, 0.3404]))
-        print("context:", context, "expected", torch.tensor([0.3228, 0.6862, 0.5281]))
-        print("s_t:    ", s_t, "expected", torch.tensor([0.5248, 0.6152, -0.2290, -0.1556]))
+        print("expected", examples.tensor(examples.DECODER_WEIGHTS))
+        print("context:", context, "expected", examples.tensor(examples.DECODER_CONTEXT))
+        print("s_t:    ", s_t, "expected", examples.tensor(examples.DECODER_S_T))
         print("logits: ", logits)
-        print("expected", torch.tensor([-1.9944, -0.0934, -0.6981, -0.2802, 1.7917, 1.4886,
-                                        2.0009]))
+        print("expected", examples.tensor(examples.DECODER_LOGITS))
     """,
     "why_attention": """
         import sys
@@ -281,7 +272,7 @@ HEATMAPS: dict[str, Heatmap] = {
         "# Four decoder steps, each fed the state the previous one returned (params from above).\n"
         "state, steps = s_prev, []\n"
         "for y in torch.randn(4, 2, generator=torch.Generator().manual_seed(0)):\n"
-        "    state, _, step_weights, _ = attention_decoder_step(y, state, inputs, params)\n"
+        "    state, _, step_weights, _ = attention_decoder_step(y, state, H, params)\n"
         "    steps.append(step_weights)\n"
         "weights = torch.stack(steps)",
         rows='[f"step {t + 1}" for t in range(weights.shape[0])]',

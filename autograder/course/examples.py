@@ -1,11 +1,11 @@
 """The course's example tensors, shared by the public tests, the hidden suites and the notebooks.
 
 The sentence, its embeddings and the printed values come from the course documents, which print
-four decimals (compare with `documents_atol` from course.toml). The RNN and Bahdanau exercises
-have formulas but no numbers in the documents: their inputs are small deterministic grids with
-unequal sizes (d_in != d_h, d_dec != d_enc), so that a transposed weight cannot give the right
-shape by accident, and their expected values were printed by the reference solutions (a project
-test keeps them in step).
+four decimals (compare with `documents_atol` from course.toml). The RNN, Bahdanau, LSTM and
+decoder exercises have formulas but no numbers in the documents: their inputs are small
+deterministic tensors with unequal sizes (d_in != d_h, d_dec != d_enc), so that a transposed
+weight cannot give the right shape by accident, and their expected values were printed by the
+reference solutions (a project test keeps them in step).
 
 Every function returns fresh float32 tensors: callers may modify what they get.
 """
@@ -136,3 +136,72 @@ def bahdanau_example() -> BahdanauExample:
 BAHDANAU_SCORES = (0.7127, 0.1313, -0.3860, -0.7875, -1.0818)
 BAHDANAU_WEIGHTS = (0.4383, 0.2450, 0.1461, 0.0978, 0.0728)
 BAHDANAU_CONTEXT = (-0.4432, -0.3075, -0.1718)
+
+
+@dataclass(frozen=True)
+class LSTMExample:
+    """One step of an LSTM cell with 3 inputs and 4 hidden units (its gates are 16 wide), the
+    forget gate's bias raised by 1, a common initialisation that starts out remembering."""
+
+    x_t: Tensor
+    h_prev: Tensor
+    c_prev: Tensor
+    W_x: Tensor
+    W_h: Tensor
+    b: Tensor
+
+    @property
+    def args(self) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """(x_t, h_prev, c_prev, W_x, W_h, b), in the order `lstm_step` takes them."""
+        return self.x_t, self.h_prev, self.c_prev, self.W_x, self.W_h, self.b
+
+
+def lstm_example() -> LSTMExample:
+    b = torch.linspace(-0.2, 0.3, 16)
+    b[4:8] += 1.0  # the forget gate's block
+    return LSTMExample(
+        x_t=torch.tensor([0.5, -1.0, 0.8]),
+        h_prev=torch.linspace(-0.5, 0.5, 4),
+        c_prev=torch.linspace(1.0, -1.0, 4),
+        W_x=_grid(16, 3, -0.8, 0.9).T,
+        W_h=_grid(4, 16, 0.6, -0.6),
+        b=b,
+    )
+
+
+# The reference's outputs on lstm_example().
+LSTM_H_1 = (0.2065, 0.0501, -0.1391, -0.3100)
+LSTM_C_1 = (0.4760, 0.1043, -0.2863, -0.6954)
+
+
+DECODER_SEED = 177
+DECODER_SHAPES = {
+    "W_s": (4, 5),
+    "W_h": (3, 5),
+    "v": (5,),
+    "W_y": (2, 4),
+    "W_ss": (4, 4),
+    "W_c": (3, 4),
+    "b_s": (4,),
+    "W_out": (4, 7),
+    "b_out": (7,),
+}
+
+
+def decoder_example() -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
+    """(y_prev, s_prev, H, params) for one attention decoder step: the encoder states H are the
+    sentence's six embeddings (d_enc = 3); the decoder has d_y = 2, d_dec = 4, d_attn = 5 and a
+    vocabulary of 7, its tensors drawn from torch.Generator().manual_seed(DECODER_SEED)."""
+    generator = torch.Generator().manual_seed(DECODER_SEED)
+    y_prev, s_prev = torch.randn(2, generator=generator), torch.randn(4, generator=generator)
+    params = {
+        name: torch.randn(*shape, generator=generator) for name, shape in DECODER_SHAPES.items()
+    }
+    return y_prev, s_prev, inputs(), params
+
+
+# The reference's outputs on decoder_example().
+DECODER_WEIGHTS = (0.0729, 0.1589, 0.1507, 0.2041, 0.0730, 0.3404)
+DECODER_CONTEXT = (0.3228, 0.6862, 0.5281)
+DECODER_S_T = (0.5248, 0.6152, -0.2290, -0.1556)
+DECODER_LOGITS = (-1.9944, -0.0934, -0.6981, -0.2802, 1.7917, 1.4886, 2.0009)
