@@ -12,6 +12,7 @@ import pytest
 from autograder.grading.grader import Grader
 from autograder.mistakes import get
 from autograder.reports import FORMATS
+from autograder.sandbox.confine import Protections, probe
 from tests.conftest import ROOT
 
 
@@ -404,3 +405,42 @@ def test_a_catalogued_mistake_is_named_in_every_report_format(grader, submission
     assert any(name in (t.diagnosis or "") for t in report.exercises["scaled_attention"].tests)
     for fmt in ("json", "markdown", "html", "gradescope"):
         assert name in _plain_text(FORMATS[fmt](report), fmt), fmt
+
+
+PRYING = """
+import os, signal
+
+for secret in ({reference!r}, {suite!r}):
+    try:
+        open(secret).read()
+        print("READ", secret)
+    except OSError as error:
+        print("denied:", type(error).__name__)
+try:
+    os.kill(os.getppid(), signal.SIGKILL)  # the fork server
+    print("KILLED the fork server")
+except OSError as error:
+    print("denied:", type(error).__name__)
+
+"""
+
+
+@pytest.mark.skipif(not probe().landlock_abi, reason="this kernel offers no Landlock")
+def test_a_grader_that_cannot_drop_privileges_still_confines_its_workers(course, submission):
+    """Without root there is no uid to drop to: Landlock and seccomp alone keep the worker
+    from the reference, the hidden suites and the fork server (this grader runs as root, so
+    the workers' uid is left as it is, as an unprivileged grader's would be)."""
+    module = submission / "ex03_softmax.py"
+    prying = PRYING.format(
+        reference=str(ROOT / "solutions" / "ex03_softmax.py"),
+        suite=str(ROOT / "autograder" / "suites" / "test_softmax.py"),
+    )
+    module.write_text(prying + module.read_text())
+    found = probe()
+    unprivileged = Protections(found.landlock_abi, found.seccomp, uid_drop=False)
+    with Grader(course, protections=unprivileged) as grader:
+        report = grader.grade(submission)
+    output = report.exercises["softmax"].output
+    assert output.count("denied: PermissionError") == 3, output
+    assert "READ" not in output and "KILLED" not in output
+    assert report.score == course.max_score
