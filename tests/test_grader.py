@@ -358,6 +358,14 @@ def test_a_notebook_named_after_an_exercise_serves_that_exercise_alone(grader, t
     assert set(statuses.values()) == {"not_submitted"}
 
 
+def test_a_whole_file_that_does_not_parse_is_reported_under_its_own_name(grader, tmp_path):
+    work = tmp_path / "work.py"
+    work.write_text("import torch\n\ndef softmax(x:\n    return x\n")
+    report = grader.grade(work)
+    assert report.errors == ("work.py does not parse (line 3, column 12): '(' was never closed",)
+    assert not report.gradable
+
+
 def test_a_notebook_defining_no_course_function_is_reported(grader, tmp_path):
     report = grader.grade(_notebook(tmp_path / "scratch.ipynb", "x = 1\ndef helper(): pass"))
     assert not report.gradable

@@ -85,13 +85,8 @@ def _whole_module(path: Path, text: str, errors: list[str]) -> str | None:
     return notebook_source(text, path.name, errors) if path.suffix == ".ipynb" else text
 
 
-def _defined_names(source: str) -> set[str] | None:
-    """Every name the source binds (functions, classes, assignments, imports), at any depth;
-    None when it does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
+def _defined_names(tree: ast.Module) -> set[str]:
+    """Every name a module binds (functions, classes, assignments, imports), at any depth."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -103,16 +98,19 @@ def _defined_names(source: str) -> set[str] | None:
     return names
 
 
-def served_modules(path: Path, source: str, course: Course, errors: list[str]) -> list[str]:
+def _served_modules(path: Path, source: str, course: Course, errors: list[str]) -> list[str]:
     """The exercise modules a whole-file source (a notebook, or a module named otherwise)
-    stands for: the one it is named after, else those whose functions it defines, else (when
-    it does not parse) all of them, so that each reports the syntax error."""
+    stands for: the one it is named after, else those whose functions it defines. A source
+    that does not parse stands for none, and says so under its own name."""
     named = [e.module for e in course.exercises if e.module == path.stem]
     if named:
         return named
-    names = _defined_names(source)
-    if names is None:
-        return [e.module for e in course.exercises]
+    try:
+        names = _defined_names(ast.parse(source))
+    except SyntaxError as error:
+        where = f"line {error.lineno}, column {error.offset}"
+        errors.append(f"{path.name} does not parse ({where}): {error.msg}")
+        return []
     served = [e.module for e in course.exercises if names & set(e.functions)]
     if not served:
         wanted = ", ".join(f for e in course.exercises for f in e.functions[:1])
@@ -136,7 +134,7 @@ def load_submission(path: Path, course: Course) -> Submission:
         elif path.suffix in (".py", ".ipynb"):
             source = _whole_module(path, text, submission.errors)
             if source is not None:
-                served = served_modules(path, source, course, submission.errors)
+                served = _served_modules(path, source, course, submission.errors)
                 submission.sources = dict.fromkeys(served, source)
         else:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
@@ -152,7 +150,7 @@ def load_submission(path: Path, course: Course) -> Submission:
         text = _read_text(notebook, path, submission.errors)
         source = notebook_source(text, notebook.name, submission.errors) if text else None
         if source:
-            for module in served_modules(notebook, source, course, submission.errors):
+            for module in _served_modules(notebook, source, course, submission.errors):
                 submission.sources.setdefault(module, source)
     if not submission.sources and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
