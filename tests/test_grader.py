@@ -275,6 +275,34 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     assert "graded 0, already graded 2, failed 0" in again.stdout
 
 
+def test_a_batch_grading_process_forks_its_fork_server_before_loading_anything_hidden(
+    tmp_path, course
+):
+    from autograder.batch import grade_all
+
+    student = tmp_path / "class" / "alice"
+    student.mkdir(parents=True)
+    reference = (ROOT / "solutions" / "ex03_softmax.py").read_text()
+    (student / "ex03_softmax.py").write_text(
+        "import sys\n"
+        "hidden = ('_reference_', 'autograder.suites', 'autograder.grading', 'autograder.mist')\n"
+        "print('seen:', sorted(m for m in sys.modules if m.startswith(hidden)))\n" + reference
+    )
+    summary = grade_all(
+        tmp_path / "class",
+        course=course,
+        db=tmp_path / "g.sqlite",
+        reports_dir=tmp_path / "reports",
+        workers=2,
+        progress=False,
+    )
+    assert summary.graded == 1
+    report = json.loads((tmp_path / "reports" / "alice.json").read_text())
+    softmax = report["exercises"]["softmax"]
+    assert softmax["score"] == softmax["max_score"]
+    assert softmax["output"].strip() == "seen: []"
+
+
 def test_malformed_frames_and_wrong_types_fail_only_their_test(grader, submission):
     (submission / "ex02_normalization.py").write_text(
         "import os\nimport numpy\n\ndef normalize(scores, dim=-1):\n"

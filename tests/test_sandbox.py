@@ -1,6 +1,8 @@
 """The confinement pieces on this kernel: each protection checked in a real child process."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import confine
+from autograder.sandbox import confine, hugepages
 from autograder.sandbox.pool import MemoryWatch
 from tests.conftest import ROOT
 
@@ -130,3 +132,92 @@ def test_doctor_reports_what_the_kernel_offers():
     assert result.returncode == 0 and "Landlock" in result.stdout and "seccomp" in result.stdout
     expected = f"ABI {PROTECTIONS.landlock_abi}" if PROTECTIONS.landlock_abi else "unavailable"
     assert expected in result.stdout
+
+
+# A grading process of a batch, in miniature: it forks its fork server, then loads something
+# hidden (here a stand-in for a reference solution), then has a worker look for it.
+FORKED_SERVER_PROGRAM = """
+import json, sys, tempfile, threading, types
+from pathlib import Path
+from autograder.sandbox import wire
+from autograder.sandbox.pool import ForkServer, SandboxError
+from autograder.sandbox.spec import WorkerSpec
+
+other = threading.Thread(target=threading.Event().wait, args=(5,), daemon=True)
+other.start()
+try:
+    ForkServer(fork_this_process=True)
+    refused = ""
+except SandboxError as error:
+    refused = str(error)
+other.join()
+
+server = ForkServer(fork_this_process=True)
+sys.modules["_reference_stand_in"] = types.ModuleType("_reference_stand_in")
+probe = Path(sys.argv[1])
+spec = WorkerSpec(module=probe.stem, path=str(probe), scratch=tempfile.mkdtemp(),
+                  memory_limit_mb=256, cpu_limit_s=10)
+worker = server.spawn(spec)
+ready = wire.decode(worker.receive(4096, None))
+worker.stop()
+server.close()
+print(json.dumps({"refused": refused, "ready": ready, "output": worker.output}))
+"""
+
+
+def test_a_fork_server_forked_from_its_grader_holds_nothing_loaded_after_the_fork(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys\nprint('torch' in sys.modules, '_reference_stand_in' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", FORKED_SERVER_PROGRAM, str(probe)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["refused"] == "cannot fork the fork server: this process runs other threads"
+    assert outcome["ready"] == {"status": "ready"}
+    # torch came from the grading process, imported once before the fork; the stand-in, loaded
+    # after it, is out of the worker's reach.
+    assert outcome["output"].split() == ["True", "False"]
+
+
+def test_huge_pages_are_asked_for_the_aligned_parts_of_private_anonymous_mappings():
+    maps = (
+        "55d0c0000000-55d0c0600000 rw-p 00000000 00:00 0                          [heap]\n"
+        "7f0000100000-7f0000700000 rw-p 00000000 00:00 0 \n"
+        "7f0000800000-7f0000900000 rw-p 00000000 00:00 0\n"  # under one huge page
+        "7f0001000000-7f0001400000 rw-p 00001000 fe:00 123    /usr/lib/libx.so\n"
+        "7f0002000000-7f0002400000 r--p 00000000 00:00 0\n"
+        "7ffc00000000-7ffc00400000 rw-p 00000000 00:00 0                          [stack]\n"
+    )
+    assert hugepages.anonymous_ranges(maps) == [
+        (0x55D0C0000000, 0x55D0C0600000),
+        (0x7F0000200000, 0x7F0000600000),
+    ]
+
+
+def _kernel_collapses_huge_pages() -> bool:
+    try:
+        enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return False
+    major, minor = (int(part) for part in os.uname().release.split(".")[:2])
+    return "[never]" not in enabled and (major, minor) >= (6, 1)
+
+
+@pytest.mark.skipif(not _kernel_collapses_huge_pages(), reason="no MADV_COLLAPSE on this kernel")
+def test_the_fork_server_memory_can_be_backed_by_huge_pages():
+    def action():
+        memory = bytearray(b"x" * (64 << 20))  # private anonymous memory, as torch's is
+        assert hugepages.collapse_into_huge_pages() >= 32 << 20
+        rollup = Path("/proc/self/smaps_rollup").read_text()
+        huge_kb = int(re.search(r"AnonHugePages:\s+(\d+) kB", rollup)[1])
+        if huge_kb < 32 << 10 or memory.count(b"x") != len(memory):
+            os._exit(3)
+
+    assert in_child(action) == 0

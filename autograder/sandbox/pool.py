@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import frames
-from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES
+from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES, serve, warm_up
 from autograder.sandbox.spec import WorkerSpec
 
 MAX_OUTPUT_BYTES = 64 * 1024
@@ -36,11 +36,15 @@ class SandboxError(RuntimeError):
 class ForkServer:
     """A fork server, started at construction and waited for at first use; a context manager.
 
-    This module does not import torch, so a program can start the server first and import
-    torch itself while the server does the same on another core.
+    By default it is a fresh interpreter. This module does not import torch, so a program can
+    start the server first and import torch itself while the server does the same on another
+    core. With `fork_this_process`, this process imports torch and forks the server from
+    itself, which costs one import of torch instead of two: for a process of its own (a batch's
+    grading process) that has loaded nothing hidden yet (no reference, suite or expected value,
+    which the server would then hold) and runs no other Python thread.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fork_this_process: bool = False) -> None:
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         environment = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -48,19 +52,17 @@ class ForkServer:
             **dict.fromkeys(THREAD_VARIABLES, "1"),
         }
         self._lock = threading.Lock()
-        package_parent = str(Path(__file__).resolve().parents[2])
-        launch = (
-            f"import sys; sys.path.insert(0, {package_parent!r}); "
-            f"from autograder.sandbox.server import main; main({theirs.fileno()})"
-        )
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", launch],
-            stdin=subprocess.DEVNULL,
-            pass_fds=(theirs.fileno(),),
-            env=environment,
-            cwd=tempfile.gettempdir(),
-        )
-        theirs.close()
+        try:
+            self._process: subprocess.Popen[bytes] | ForkedServer = (
+                ForkedServer(theirs.fileno(), environment)
+                if fork_this_process
+                else _start_interpreter(theirs.fileno(), environment)
+            )
+        except BaseException:
+            self._control.close()
+            raise
+        finally:
+            theirs.close()
         self._ready = False
         self.memory = MemoryWatch()
 
@@ -124,6 +126,65 @@ class ForkServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _start_interpreter(control_fd: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    package_parent = str(Path(__file__).resolve().parents[2])
+    launch = (
+        f"import sys; sys.path.insert(0, {package_parent!r}); "
+        f"from autograder.sandbox.server import main; main({control_fd})"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-I", "-c", launch],
+        stdin=subprocess.DEVNULL,
+        pass_fds=(control_fd,),
+        env=environment,
+        cwd=tempfile.gettempdir(),
+    )
+
+
+class ForkedServer:
+    """The fork server as a fork of this process; what `ForkServer` uses of a `Popen`."""
+
+    def __init__(self, control_fd: int, environment: dict[str, str]) -> None:
+        if threading.active_count() > 1:
+            raise SandboxError("cannot fork the fork server: this process runs other threads")
+        os.environ.update({name: environment[name] for name in THREAD_VARIABLES})
+        warm_up()  # here, so that this process shares the server's torch import
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.closerange(3, control_fd)  # nothing of this process's but the control socket
+                os.closerange(control_fd + 1, os.sysconf("SC_OPEN_MAX"))
+                os.chdir(tempfile.gettempdir())
+                os.environ.clear()
+                os.environ.update(environment)
+                serve(control_fd)
+            finally:
+                os._exit(70)
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: gone all the same (as with Popen)
+                pid, status = self.pid, 0
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"fork server {self.pid}", timeout)
+            time.sleep(0.005)
+        return code
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
 
 def describe_exit(status: int | None) -> str:

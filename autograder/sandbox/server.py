@@ -1,8 +1,9 @@
 """The fork server: a clean process with torch imported, which forks one worker per request.
 
 Started by the trusted process (`ForkServer`) with a control socket and single-threaded math
-libraries. It holds no reference code, hidden test or expected
-value: only torch, numpy and the worker's code. Forking from it makes a worker ready in
+libraries: as a fresh interpreter (`main`), or as a fork of a trusted process that has imported
+torch and nothing hidden yet (`serve`). Either way it holds no reference code, hidden test or
+expected value: only torch, numpy and the worker's code. Forking from it makes a worker ready in
 milliseconds instead of the seconds an interpreter needs to import torch.
 
 Control protocol: one JSON message per SOCK_SEQPACKET packet. `{"op": "spawn", "spec": {...}}`
@@ -12,12 +13,16 @@ with the worker's channel and output fds attached (SCM_RIGHTS) -> `{"pid": N}`;
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import socket
 import sys
 import time
+from typing import NoReturn
+
+from autograder.sandbox.hugepages import COLLAPSE_AFTER_SPAWNS, collapse_into_huge_pages
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -36,7 +41,8 @@ STUDENT_MODULES = (
 )  # fmt: skip
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
+    """Import and load what every worker needs, then make this process cheap to fork."""
     import importlib
 
     import torch
@@ -49,6 +55,7 @@ def _warm_up() -> None:
     torch.set_num_threads(1)
     torch.ones(2, 2, requires_grad=True).softmax(-1).sum().backward()  # load lazy kernels once
     shared_readable_paths()  # listed once here, not in every worker
+    gc.freeze()  # a worker's collections then never touch, and so copy, these objects
 
 
 MAX_MESSAGE = 65536
@@ -94,12 +101,19 @@ def _reap(control: socket.socket, pid: int, scratches: dict[int, str]) -> None:
 
 
 def main(control_fd: int) -> None:
-    """Serve spawn and reap requests on `control_fd` until the trusted process closes it."""
+    """Warm up, then serve spawn and reap requests on `control_fd` until the trusted process
+    closes it."""
     if any(os.environ.get(name) != "1" for name in THREAD_VARIABLES):
         sys.exit("autograder.sandbox.server: math libraries must be single-threaded")
-    _warm_up()
+    warm_up()
+    serve(control_fd)
+
+
+def serve(control_fd: int) -> NoReturn:
+    """Serve requests in a process already warmed up (`main`, or a fork of a warmed process)."""
     control = socket.socket(fileno=control_fd)
     scratches: dict[int, str] = {}
+    spawned = 0
     try:
         _reply(control, {"ready": True})
     except BrokenPipeError:
@@ -116,5 +130,8 @@ def main(control_fd: int) -> None:
         request = json.loads(message)
         if request["op"] == "spawn":
             _spawn(control, request, fds, scratches)
+            spawned += 1
+            if spawned == COLLAPSE_AFTER_SPAWNS:
+                collapse_into_huge_pages()
         elif request["op"] == "reap":
             _reap(control, int(request["pid"]), scratches)
