@@ -23,6 +23,7 @@ import ctypes
 import functools
 import os
 import platform
+import stat
 import struct
 import sys
 from collections.abc import Iterable
@@ -172,9 +173,9 @@ def apply_landlock(abi: int, readable: Iterable[Path]) -> None:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except (FileNotFoundError, PermissionError):
                 continue  # absent, or out of this user's reach anyway
-            rights = READ_ONLY if os.path.isdir(path) else _FS_READ_FILE
-            rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
             try:
+                rights = READ_ONLY if stat.S_ISDIR(os.fstat(fd).st_mode) else _FS_READ_FILE
+                rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
                 _check(
                     _libc.syscall(
                         _SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0
