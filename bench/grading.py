@@ -134,8 +134,9 @@ def compare_with_nbgrader(workspace: Path, size: int, workers: int) -> None:
     for seconds, students in ((ours, size), (ours_large, 5 * size)):
         each = seconds / students
         label = f"autograder grade-all, {students} students:"
-        print(f"{label:40} {each * 1000:6.0f} ms ({nbgrader_each / each:.0f}x faster)")
-    print(f"{'autograder grade-all, marginal:':40} {marginal * 1000:6.0f} ms (goal <= 50 ms)")
+        goal = " (goal <= 50 ms amortised)" if students == 5 * size else ""
+        print(f"{label:40} {each * 1000:6.0f} ms ({nbgrader_each / each:.0f}x faster){goal}")
+    print(f"{'autograder grade-all, marginal:':40} {marginal * 1000:6.0f} ms")
 
 
 def main() -> None:

@@ -69,10 +69,12 @@ GraderFactory = Callable[[Course], AbstractContextManager[GraderLike]]
 def real_grader(course: Course, strict: bool = False) -> AbstractContextManager[GraderLike]:
     """The default `grader_factory`: the course's real `Grader` (imported only when used).
 
-    In a grading process of the pool, the fork server is forked from that process before the
-    grader loads any reference or suite: one import of torch per grading process, not two.
+    In a grading process of the pool (single-threaded as yet), the fork server is forked from
+    that process before the grader loads any reference or suite: one import of torch per
+    grading process, not two, where the pool's processes already keep every core busy.
+    Elsewhere the server is a fresh interpreter, importing torch alongside this process.
     """
-    in_pool = multiprocessing.parent_process() is not None
+    in_pool = multiprocessing.parent_process() is not None and threading.active_count() == 1
     server = ForkServer(fork_this_process=True) if in_pool else None
     from autograder.grading.grader import Grader
 
