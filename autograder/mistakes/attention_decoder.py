@@ -100,6 +100,16 @@ def state_overwritten_in_place(y_prev, s_prev, H, params):
     return s_t, context, weights, logits
 
 
+def bias_accumulated_in_place(y_prev, s_prev, H, params):
+    p = params
+    weights = torch.softmax(scores(s_prev, H, p), dim=-1)
+    context = mix(weights, H)
+    pre_activation = p["b_s"]
+    pre_activation += y_prev @ p["W_y"] + s_prev @ p["W_ss"] + context @ p["W_c"]
+    s_t = torch.tanh(pre_activation)
+    return s_t, context, weights, read_out(s_t, p)
+
+
 def _params_in_float32(y_prev, s_prev, H, params):
     return attention_decoder_step(y_prev, s_prev, H, {k: v.float() for k, v in params.items()})
 
@@ -160,6 +170,14 @@ MISTAKES = [
         "s_prev is overwritten with the new state",
         "`s_prev.copy_(s_t)` (or `s_prev[:] = ...`) changes the caller's tensor. A step returns "
         "the new state and leaves s_prev alone: the caller feeds s_t into the next step.",
+        kind="in_place",
+    ),
+    step_mistake(
+        bias_accumulated_in_place,
+        "params['b_s'] is changed in place",
+        "`total = params['b_s']` names the caller's bias, it does not copy it, so `total += ...` "
+        "adds this step's sum into b_s (and cannot broadcast a batch into it). Write the sum "
+        "as one expression: `... + context @ W_c + b_s`.",
         kind="in_place",
     ),
     no_gradient(EXERCISE, STEP, attention_decoder_step, "no_gradient"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -27,7 +27,13 @@ from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.mistakes.base import Mistake, Probe
 from autograder.mistakes.catalogue import mistakes_for, probes_for
-from autograder.sandbox.calls import CallResult, execute_call, input_label, output_tensors
+from autograder.sandbox.calls import (
+    CallResult,
+    execute_call,
+    input_label,
+    output_tensors,
+    tensor_leaves,
+)
 
 ATOL, RTOL = 1e-8, 1e-6  # the probes are float64
 GRADIENT_SEED = 7
@@ -240,11 +246,20 @@ def _outcome(probe: Probe, result: CallResult) -> Outcome:
         given = {input_label(i): a for i, a in enumerate(probe.args)}
         given |= {input_label(k): v for k, v in probe.kwargs.items()}
         changed = frozenset(
-            label
+            leaf
             for label, before in given.items()
-            if isinstance(before, Tensor) and not _identical(result.inputs_after.get(label), before)
+            for leaf, after, tensor in _leaves_after(before, result.inputs_after.get(label), label)
+            if not _identical(after, tensor)
         )
     return Outcome(value=result.value, changed=changed, grads=tuple(result.grads))
+
+
+def _leaves_after(before: Any, after: Any, label: str) -> Iterator[tuple[str, Any, Tensor]]:
+    """Each tensor of an input (`params['b_s']` inside a dict), with what stands in its place
+    after the call (None where nothing does)."""
+    found = dict(tensor_leaves(after, label))
+    for leaf, tensor in tensor_leaves(before, label):
+        yield leaf, found.get(leaf), tensor
 
 
 # --- comparisons ----------------------------------------------------------------------------
@@ -261,6 +276,8 @@ def _identical(after: Any, before: Tensor) -> bool:
 
 def _same(actual: Any, expected: Any, layout_only: bool = False) -> bool:
     """Same structure, dtypes and shapes, and (unless `layout_only`) values, NaN for NaN."""
+    if expected is None:  # no gradient for this entry
+        return actual is None
     if isinstance(expected, Tensor):
         if not isinstance(actual, Tensor) or (actual.dtype, actual.shape) != (
             expected.dtype,
@@ -277,6 +294,12 @@ def _same(actual: Any, expected: Any, layout_only: bool = False) -> bool:
             isinstance(actual, tuple | list)
             and len(actual) == len(expected)
             and all(_same(a, e, layout_only) for a, e in zip(actual, expected, strict=True))
+        )
+    if isinstance(expected, dict):  # a gradient with respect to a dict of tensors
+        return (
+            isinstance(actual, dict)
+            and actual.keys() == expected.keys()
+            and all(_same(actual[k], e, layout_only) for k, e in expected.items())
         )
     return False
 
