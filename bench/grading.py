@@ -6,7 +6,9 @@
   submission (the difference between a large and a small class);
 - `nbgrader autograde` of one assignment (a torch notebook, ex03_softmax) handed in by a class,
   against `autograder grade-all` of the very same `submitted/` tree, per submission, when
-  nbgrader is installed.
+  nbgrader is installed;
+- where the CPU of one graded whole submission goes: the grading process, the fork server and
+  the workers (the floor under the batch's cost per submission is their sum over the cores).
 
 A benchmark, not a test: the machine is shared and noisy, so it prints medians of alternating
 runs and their ratios. Usage: `python bench/grading.py [--rounds 3] [--class-size 40]`.
@@ -139,6 +141,51 @@ def compare_with_nbgrader(workspace: Path, size: int, workers: int) -> None:
     print(f"{'autograder grade-all, marginal:':40} {marginal * 1000:6.0f} ms")
 
 
+def _cpu_ms(pid: int) -> tuple[float, float]:
+    """A process's own CPU and its reaped children's, in ms, from /proc (10 ms ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+    return (utime + stime) * tick_ms, (cutime + cstime) * tick_ms
+
+
+def cpu_breakdown(rounds: int) -> None:
+    """Grade the reference and the stubs `rounds` times each, in this process (as a grading
+    process of grade-all does), and split the CPU between its three kinds of process."""
+    import resource
+
+    from autograder.course.config import load_course
+    from autograder.grading.grader import Grader
+    from autograder.sandbox.pool import ForkServer
+
+    course = load_course(ROOT)
+    server = ForkServer(fork_this_process=True)
+    with Grader(course, fork_server=server) as grader:
+        for _ in range(6):  # past the server's warm-up (see sandbox/hugepages.py)
+            grader.grade(ROOT / "solutions")
+        print(f"\nCPU per graded submission of all {len(course.exercises)} exercises (ms):")
+        print(f"{'':12} {'wall':>6} {'grading':>8} {'server':>7} {'workers':>8} {'sum':>6}")
+        for folder in ("solutions", "exercises"):
+            mine = resource.getrusage(resource.RUSAGE_SELF)
+            ours, theirs = _cpu_ms(server.pid)
+            start = time.perf_counter()
+            for _ in range(rounds):
+                grader.grade(ROOT / folder)
+            wall = (time.perf_counter() - start) * 1000 / rounds
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            used = after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime
+            grading = used * 1000 / rounds
+            ours_after, theirs_after = _cpu_ms(server.pid)
+            fork_server = (ours_after - ours) / rounds
+            workers = (theirs_after - theirs) / rounds
+            total = grading + fork_server + workers
+            print(
+                f"{folder:12} {wall:6.0f} {grading:8.0f} {fork_server:7.0f} {workers:8.0f} "
+                f"{total:6.0f}"
+            )
+    print(f"(on {os.cpu_count()} cores a batch cannot cost less than sum / cores per submission)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -182,9 +229,10 @@ def main() -> None:
     print(f"grade-all marginal per student:  {marginal * 1000:.0f} ms")
     if importlib.util.find_spec("nbgrader") is None:
         print("nbgrader: not installed here, not measured")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        compare_with_nbgrader(Path(tmp), args.nbgrader_class_size, args.workers)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            compare_with_nbgrader(Path(tmp), args.nbgrader_class_size, args.workers)
+    cpu_breakdown(rounds=20)
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ def test_the_command_explains_bad_arguments(tmp_path):
 def test_no_worker_is_left_behind(grader, submission):
     grader.grade(submission)
     children = subprocess.run(
-        ["ps", "-o", "pid=,ppid=,stat=", "--ppid", str(grader._server._process.pid)],
+        ["ps", "-o", "pid=,ppid=,stat=", "--ppid", str(grader._server.pid)],
         capture_output=True,
         text=True,
     ).stdout.split()

@@ -109,6 +109,11 @@ class ForkServer:
             reply = self._receive()
         return None if reply.get("alive") else int(reply["status"])
 
+    @property
+    def pid(self) -> int:
+        """The server process's id (for diagnostics and benchmarks)."""
+        return self._process.pid
+
     def alive(self) -> bool:
         """Whether the server process still runs (an OOM kill, say, may have stopped it)."""
         return self._process.poll() is None
