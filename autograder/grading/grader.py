@@ -178,7 +178,7 @@ class Grader:
         assert self._server is not None, "use Grader as a context manager"
         if not self._server.alive():  # a dead server would fail every later submission
             self._server.close()
-            self._server = ForkServer()
+            self._server = ForkServer()  # a fresh interpreter: never a fork of this process
         started = time.monotonic()
         submission = load_submission(path, self.course)
         workspace = Path(tempfile.mkdtemp(prefix="autograder-"))

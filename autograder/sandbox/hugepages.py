@@ -16,6 +16,8 @@ from __future__ import annotations
 import ctypes
 import re
 
+COLLAPSE_AFTER_SPAWNS = 64
+
 _MADV_COLLAPSE = 25
 _HUGE_PAGE = 2 * 2**20
 # A private, anonymous, writable mapping (the heap included): "start-end rw-p 00000000 00:00 0".
@@ -48,6 +50,3 @@ def collapse_into_huge_pages() -> int:
         if _libc.madvise(start, end - start, _MADV_COLLAPSE) == 0:
             collapsed += end - start
     return collapsed
-
-
-COLLAPSE_AFTER_SPAWNS = 64
