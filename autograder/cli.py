@@ -20,6 +20,7 @@ from autograder.course.config import ConfigError, load_course
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
+from autograder.sandbox import hugepages
 from autograder.sandbox.confine import probe
 from autograder.sandbox.pool import ForkServer, SandboxError
 
@@ -146,6 +147,10 @@ def _doctor(args: argparse.Namespace) -> int:
             else "no (not root: workers run as this user, confined by Landlock)",
         ),
         ("rlimits (CPU, memory, files, processes)", "yes"),
+        (
+            "huge pages for cheap worker forks",
+            "yes" if hugepages.available() else "no (Linux 6.1+ with THP): batches run slower",
+        ),
     ]
     for name, value in rows:
         print(f"{name:42} {value}")

@@ -132,6 +132,8 @@ def test_doctor_reports_what_the_kernel_offers():
     assert result.returncode == 0 and "Landlock" in result.stdout and "seccomp" in result.stdout
     expected = f"ABI {PROTECTIONS.landlock_abi}" if PROTECTIONS.landlock_abi else "unavailable"
     assert expected in result.stdout
+    huge_pages = re.search(r"huge pages for cheap worker forks +(yes|no)", result.stdout)
+    assert huge_pages and huge_pages[1] == ("yes" if hugepages.available() else "no")
 
 
 # A grading process of a batch, in miniature: it forks its fork server, then loads something
@@ -201,16 +203,7 @@ def test_huge_pages_are_asked_for_the_aligned_parts_of_private_anonymous_mapping
     ]
 
 
-def _kernel_collapses_huge_pages() -> bool:
-    try:
-        enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
-    except OSError:
-        return False
-    major, minor = (int(part) for part in os.uname().release.split(".")[:2])
-    return "[never]" not in enabled and (major, minor) >= (6, 1)
-
-
-@pytest.mark.skipif(not _kernel_collapses_huge_pages(), reason="no MADV_COLLAPSE on this kernel")
+@pytest.mark.skipif(not hugepages.available(), reason="no MADV_COLLAPSE on this kernel")
 def test_the_fork_server_memory_can_be_backed_by_huge_pages():
     def action():
         memory = bytearray(b"x" * (64 << 20))  # private anonymous memory, as torch's is

@@ -14,7 +14,9 @@ the server does it only once a batch has shown that it is large (`COLLAPSE_AFTER
 from __future__ import annotations
 
 import ctypes
+import os
 import re
+from pathlib import Path
 
 COLLAPSE_AFTER_SPAWNS = 64
 
@@ -25,6 +27,17 @@ _ANONYMOUS = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) rw-p 00000000 00:00 0(?: +\[h
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+
+
+def available() -> bool:
+    """Whether this kernel can collapse memory into huge pages on request (Linux >= 6.1, with
+    transparent huge pages not turned off)."""
+    try:
+        enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return False
+    version = tuple(int(part) for part in re.findall(r"\d+", os.uname().release)[:2])
+    return "[never]" not in enabled and version >= (6, 1)
 
 
 def anonymous_ranges(maps: str) -> list[tuple[int, int]]:
