@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from autograder.grading.grader import Grader
+from autograder.grading.submission import notebook_module
 from autograder.mistakes import get
 from autograder.reports import FORMATS
 from autograder.sandbox.confine import Protections, probe
@@ -384,6 +385,66 @@ def test_a_notebook_named_after_an_exercise_serves_that_exercise_alone(grader, t
     statuses = {id: result.status for id, result in report.exercises.items()}
     assert statuses.pop("softmax") == "complete"
     assert set(statuses.values()) == {"not_submitted"}
+
+
+def test_a_notebook_runs_cell_by_cell_and_a_cell_that_raises_costs_only_what_it_skipped(
+    grader, tmp_path
+):
+    # As nbgrader's autograde does: a plot the sandbox cannot draw, or a stray error, is
+    # reported, and every cell after it still runs.
+    softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
+    notebook = _notebook(
+        tmp_path / "ex03_softmax.ipynb",
+        "import torch\nraise RuntimeError('no display here')",
+        "from __future__ import annotations\n" + softmax,  # a late __future__ import too
+        "x = 1\n%time y = 2\nplt.show()",
+        "def softmax_helper():\n    return torch.zeros(1)\n\nprint('after', x)",
+    )
+    result = grader.grade(notebook).exercises["softmax"]
+    assert result.status == "complete"
+    assert result.message.splitlines() == [
+        "code cell 1, line 2 raised RuntimeError: no display here (the rest of that cell did not "
+        "run)",
+        "code cell 3, line 3 raised NameError: name 'plt' is not defined (the rest of that cell "
+        "did not run)",
+    ]
+    assert "after 1" in result.output
+
+
+def test_a_notebook_module_says_where_each_kept_cell_starts():
+    cells = [{"cell_type": "code", "source": s} for s in ("a = 1\n\n", "def (:", "%ls\nb = 2")]
+    errors: list[str] = []
+    notebook = notebook_module(json.dumps({"cells": cells}), "n.ipynb", errors)
+    assert notebook is not None and [c.number for c in notebook.cells] == [1, 3]
+    lines = notebook.source.split("\n")
+    assert [lines[c.line - 1] for c in notebook.cells] == ["# --- code cell 1", "# --- code cell 3"]
+    assert lines[notebook.cells[1].line + 1] == "b = 2"  # line 2 of its cell, as written
+    assert errors == ["n.ipynb, code cell 2, line 1: invalid syntax; cell skipped"]
+
+
+def test_a_notebook_of_thousands_of_cells_is_graded(grader, tmp_path):
+    softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
+    sources = [f"x{i} = {i}" for i in range(3000)] + [softmax, "raise ValueError(x2999)"]
+    result = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", *sources))
+    assert result.exercises["softmax"].status == "complete"
+    assert "raised ValueError: 2999" in result.exercises["softmax"].message
+
+
+def test_an_error_in_a_notebook_names_its_cell_and_line(grader, tmp_path):
+    raising = "def softmax(scores, dim=-1):\n    return scores.softmax(dim) / 0 + int('x')"
+    report = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", "import torch", raising))
+    messages = {t.message for t in report.exercises["softmax"].tests if t.status == "failed"}
+    assert "softmax raised ValueError at code cell 2, line 2: invalid literal" in "".join(messages)
+
+
+def test_a_module_that_raises_on_import_fails_whole(grader, tmp_path):
+    # A module is not a notebook: Python's import stops at the first error, and so does ours.
+    module = tmp_path / "ex03_softmax.py"
+    softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
+    module.write_text(softmax + "\nraise RuntimeError('no display here')\n")
+    result = grader.grade(module).exercises["softmax"]
+    assert result.score == 0 and result.message == ""
+    assert all("importing ex03_softmax.py raised RuntimeError" in t.message for t in result.tests)
 
 
 def test_a_whole_file_that_does_not_parse_is_reported_under_its_own_name(grader, tmp_path):

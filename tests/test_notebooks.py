@@ -101,7 +101,7 @@ def test_every_exercise_has_a_try_it_cell_and_the_weights_a_heatmap(course):
 
 
 def test_cells_around_the_exercise_are_skipped_by_the_grader_and_call_nothing_forbidden(course):
-    """The grader imports every code cell; only the exercise's may run, or use what it may not."""
+    """The grader runs every code cell; only the exercise's may run, or use what it may not."""
     for exercise in course.exercises:
         for cell in exercise_cells(course, exercise, reference=True):
             if cell.cell_type != "code" or cell.role == "exercise":

@@ -81,8 +81,8 @@ def _grade_cell(exercise: Exercise) -> str:
         f"# Autograder tests ({exercise.points:g} points).\n"
         f"{visible}\n"
         f"{HIDDEN_BEGIN}\n"
-        "from autograder.grading.nbgrader_bridge import executed_code, hidden_score\n\n"
-        f"hidden_score(executed_code(), {json.dumps(exercise.module)})\n"
+        "from autograder.grading.nbgrader_bridge import executed_cells, hidden_score\n\n"
+        f"hidden_score(executed_cells(), {json.dumps(exercise.module)})\n"
         f"{HIDDEN_END}"
     )
 

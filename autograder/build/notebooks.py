@@ -22,9 +22,10 @@ The cells of a notebook, in order:
    `autograder.student`), never the grader.
 
 Every cell but the exercise code runs under `if __name__ == "__main__":`. In the notebook,
-`__name__` is `"__main__"` and everything runs; when a notebook is graded, the grader imports
-its code cells as a module in a sandboxed worker, which may import neither this package nor
-matplotlib, and the guard skips all but the student's functions. For the same reason those
+`__name__` is `"__main__"` and everything runs; when a notebook is graded, the grader runs its
+code cells one by one as a module in a sandboxed worker, which can use neither this package nor
+matplotlib, and the guard skips all but the student's functions (a cell that raised would be
+reported in the student's feedback). For the same reason those
 cells must not use what the exercise forbids, not even in a string (the grader scans every code
 cell: a bare `"softmax"` counts as a use of `torch.softmax`).
 

@@ -185,7 +185,14 @@ class Grader:
         try:
             paths = materialise(submission, workspace)
             proxies = {
-                e.id: RemoteModule(self._server, e, paths[e.module], workspace, self.protections)
+                e.id: RemoteModule(
+                    self._server,
+                    e,
+                    paths[e.module],
+                    workspace,
+                    self.protections,
+                    submission.cells.get(e.module, ()),
+                )
                 for e in self.course.exercises
                 if e.module in paths
             }
@@ -212,9 +219,13 @@ class Grader:
         exercises = {}
         for exercise in self.course.exercises:
             mine = [o for o in outcomes if o.exercise == exercise.id]
-            output = "".join(proxies[exercise.id].output) if exercise.id in proxies else ""
+            proxy = proxies.get(exercise.id)
             exercises[exercise.id] = exercise_result(
-                exercise, mine, exercise.module in paths, output
+                exercise,
+                mine,
+                exercise.module in paths,
+                "".join(proxy.output) if proxy else "",
+                "\n".join(proxy.cell_errors) if proxy else "",
             )
         return Report(
             score=sum(e.score for e in exercises.values()),

@@ -1,8 +1,8 @@
 """What the hidden part of an nbgrader grade cell calls: the exercise's score under this
 project's hidden suite, for the code the notebook ran.
 
-`hidden_score(executed_code(), exercise)` grades the code the kernel has run before the grade
-cell with the hidden suite, through `autograder grade` in a fresh process: the trusted side
+`hidden_score(executed_cells(), exercise)` grades the code cells the kernel has run before the
+grade cell with the hidden suite, through `autograder grade` in a fresh process: the trusted side
 (hidden suites, reference solutions, comparisons) never runs in the student's kernel, whose
 state the student's cells control, and student code runs only in the grader's sandboxed
 workers. It returns the exercise's points, a number nbgrader takes as partial credit, and
@@ -30,11 +30,10 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from autograder.course.config import COURSE_FILE, Course, Exercise, load_course
-from autograder.grading.submission import notebook_source
 from autograder.reports.model import ExerciseResult, read_json
 
 HIDDEN_TIMEOUT_S = 540.0  # under the Execute timeout of the generated nbgrader_config.py
@@ -72,67 +71,65 @@ def captured_stderr() -> Iterator[list[str]]:
                     collected.append(item.rstrip("\n"))
 
 
-def executed_code() -> str:
-    """The code this IPython kernel ran before the current cell, as one module (magics and
-    cells that do not parse dropped, like a graded notebook); "" outside IPython."""
+def executed_cells() -> list[str]:
+    """The code cells this IPython kernel ran before the current one, in order; none outside
+    IPython."""
     try:
         from IPython import get_ipython
 
-        cells = list(get_ipython().history_manager.input_hist_raw[1:-1])  # type: ignore[union-attr]
+        return list(get_ipython().history_manager.input_hist_raw[1:-1])  # type: ignore[union-attr]
     except Exception:
-        return ""
-    text = json.dumps({"cells": [{"cell_type": "code", "source": cell} for cell in cells]})
-    return notebook_source(text, "notebook", []) or ""
+        return []
 
 
 def hidden_score(
-    module_source: str,
+    cells: Sequence[str],
     exercise_id: str,
     *,
     course: Course | None = None,
     timeout_s: float = HIDDEN_TIMEOUT_S,
 ) -> float:
-    """The exercise's points for `module_source` under its hidden suite (0 to its points),
-    graded by `autograder grade` in a fresh process. Never raises; prints one line, how many
-    hidden tests passed (and why none could, when the code did not import), no test's name,
-    message or values."""
+    """The exercise's points for the code `cells` under its hidden suite (0 to its points),
+    graded as a notebook by `autograder grade` in a fresh process. Never raises; prints one
+    line, how many hidden tests passed (and which cell the grader could not run, if any), no
+    test's name, message or values."""
     try:
         course = course or load_course()
         exercise = find_exercise(course, exercise_id)
         with captured_stderr(), tempfile.TemporaryDirectory(prefix="autograder-hidden-") as tmp:
-            result = _grade_in_subprocess(course, exercise, module_source, Path(tmp), timeout_s)
+            result = _grade_in_subprocess(course, exercise, cells, Path(tmp), timeout_s)
     except BaseException:  # an interrupt too: a traceback would show the hidden cell's code
         result = None
     if result is None:
         print("The hidden tests could not run; your instructor will grade this exercise.")
         return 0.0
-    print(summary(exercise, result))
+    print(summary(result))
     return round(min(max(result.score, 0.0), exercise.points), 6)
 
 
-def summary(exercise: Exercise, result: ExerciseResult) -> str:
-    """One line for the student: how many hidden tests passed and, when the module could not be
-    used at all (it does not parse, or raises on import), the grader's message saying why."""
+def summary(result: ExerciseResult) -> str:
+    """One line for the student: how many hidden tests passed and, when some did not, the first
+    cell the grader's sandbox could not run (a plot, say): never a test's name or message."""
     tests = result.tests
-    line = f"Hidden tests: {sum(t.status == 'passed' for t in tests)} of {len(tests)} passed."
+    passed = sum(t.status == "passed" for t in tests)
+    line = f"Hidden tests: {passed} of {len(tests)} passed."
     if result.status == "not_attempted":
         return f"{line} Not attempted yet."
-    messages = {t.message for t in tests}
-    if len(tests) > 1 and len(messages) == 1:  # one cause for every test: the module itself
-        (message,) = messages
-        for marker in (f"importing {exercise.filename} raised", f"{exercise.filename} does not"):
-            if marker in message:
-                return f"{line} {message[message.index(marker) :]}"
+    cell_errors = result.message.splitlines()
+    if passed < len(tests) and cell_errors:
+        more = f" (and {len(cell_errors) - 1} more)" if len(cell_errors) > 1 else ""
+        return f"{line} In the grader, {cell_errors[0]}{more}."
     return line
 
 
 def _grade_in_subprocess(
-    course: Course, exercise: Exercise, source: str, folder: Path, timeout_s: float
+    course: Course, exercise: Exercise, cells: Sequence[str], folder: Path, timeout_s: float
 ) -> ExerciseResult | None:
-    """`autograder grade` on `source` as the exercise's module, in `folder`; None if it could
+    """`autograder grade` on `cells` as the exercise's notebook, in `folder`; None if it could
     not grade."""
-    path = folder / exercise.filename
-    path.write_text(source, encoding="utf-8")
+    path = folder / f"{exercise.module}.ipynb"
+    code_cells = [{"cell_type": "code", "source": cell} for cell in cells]
+    path.write_text(json.dumps({"cells": code_cells}), encoding="utf-8")
     report_path = folder / "report.json"
     command = [sys.executable, "-m", "autograder", "--course", str(course.root / COURSE_FILE)]
     command += ["grade", str(path), "--format", "json", "--out", str(report_path)]

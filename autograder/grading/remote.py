@@ -29,17 +29,31 @@ from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, input_label, is_gradient
 from autograder.sandbox.confine import Protections
 from autograder.sandbox.pool import ForkServer, SandboxError, Worker
-from autograder.sandbox.spec import WorkerSpec
+from autograder.sandbox.spec import MAX_CELLS, CodeCell, WorkerSpec
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
 WORKER_USER = "nobody"  # who a worker becomes when the grader runs as root
 MAX_OUTPUT_CHARS = 64 * 1024  # an exercise's captured output, over all the workers it took
 MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
+MAX_CELL_ERRORS = 20  # notebook cells that raised, named in a report
 _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 
 
 class ImportFailed(StudentRaised):
     """The module could not be imported: every call of the exercise fails with this message."""
+
+
+def _cell_errors(reported: object) -> list[str]:
+    """What a worker says of the notebook cells that raised, as capped lines for the report."""
+    if not isinstance(reported, list | tuple):
+        return []
+    lines = []
+    for cell in reported[:MAX_CELL_ERRORS]:
+        if isinstance(cell, dict):
+            where = str(cell.get("where") or "a code cell")[:100]
+            raised = f"{str(cell.get('type', '?'))[:100]}: {str(cell.get('message', ''))[:300]}"
+            lines.append(f"{where} raised {raised} (the rest of that cell did not run)")
+    return lines
 
 
 class RemoteModule(ModuleProxy):
@@ -52,9 +66,12 @@ class RemoteModule(ModuleProxy):
         path: Path,
         scratch_root: Path,
         protections: Protections,
+        cells: tuple[CodeCell, ...] = (),
     ) -> None:
+        """`cells`: where a notebook's code cells start in the module at `path` (a notebook
+        runs cell by cell, and a cell that raises does not stop the next)."""
         self.server, self.exercise, self.path = server, exercise, path
-        self.scratch_root, self.protections = scratch_root, protections
+        self.scratch_root, self.protections, self.cells = scratch_root, protections, cells
         self._worker: Worker | None = None
         self._importing = False  # started, import not yet confirmed
         self._import_error: ImportFailed | None = None
@@ -63,6 +80,7 @@ class RemoteModule(ModuleProxy):
         self._in_flight: Plan = []  # prefetched calls whose answers are not read yet
         self._answers: dict[CallKey, deque[dict[str, Any] | WorkerFailed | WorkerTimeout]] = {}
         self.output: list[str] = []
+        self.cell_errors: list[str] = []  # the notebook cells that raised, and how
 
     def _spec(self) -> WorkerSpec:
         scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
@@ -79,6 +97,7 @@ class RemoteModule(ModuleProxy):
             gid=user.pw_gid if user else None,
             landlock_abi=self.protections.landlock_abi,
             seccomp=self.protections.seccomp,
+            cells=self.cells[:MAX_CELLS],
         )
 
     def start(self) -> None:
@@ -123,6 +142,8 @@ class RemoteModule(ModuleProxy):
         """Wait for the worker's import; raise what went wrong with it, if anything."""
         hello = self._receive(worker, self._import_limit_s, "importing the module")
         if hello.get("status") == "ready":
+            if not self.cell_errors:  # a replaced worker reports the same cells again
+                self.cell_errors = _cell_errors(hello.get("cell_errors"))
             return
         self._retire(worker)
         if hello.get("status") == "sandbox_error":

@@ -6,6 +6,11 @@ name is not an exercise module, serves the exercise it is named after (`ex03_sof
 else every exercise whose functions it defines: the others are not submitted. Sources are copied
 into a private folder the workers import from; the submission is never written to.
 
+A notebook becomes one module of its code cells, each after a `# --- code cell N` line, and
+`Submission.cells` says where each cell starts: a worker runs a notebook cell by cell, as
+nbgrader's autograde does, so a cell that raises (a plot the sandbox cannot draw) stops there
+and is reported, and the cells after it still run, instead of costing the whole exercise.
+
 Problems are collected as messages naming the file (a symlink out of the submission, a file over
 the size cap, text that is not UTF-8), never raised: the rest of the submission is still graded.
 """
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.config import Course
+from autograder.sandbox.spec import CodeCell
 
 MAX_FILE_BYTES = 1_000_000
 _MAGIC = re.compile(r"^\s*[%!]")
@@ -30,7 +36,22 @@ class Submission:
 
     name: str
     sources: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, tuple[CodeCell, ...]] = field(default_factory=dict)  # notebooks' modules
     errors: list[str] = field(default_factory=list)
+
+    def add_notebook(self, module: str, notebook: NotebookModule) -> None:
+        """Serve `module` with a notebook's code, unless a file already serves it."""
+        if module not in self.sources:
+            self.sources[module] = notebook.source
+            self.cells[module] = notebook.cells
+
+
+@dataclass(frozen=True)
+class NotebookModule:
+    """A notebook's code cells as one module, and where each cell starts in it."""
+
+    source: str
+    cells: tuple[CodeCell, ...]
 
 
 def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
@@ -55,8 +76,9 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
     return None
 
 
-def notebook_source(text: str, shown: str, errors: list[str]) -> str | None:
-    """The code cells of a notebook joined into a module, IPython magics and shell lines dropped."""
+def notebook_module(text: str, shown: str, errors: list[str]) -> NotebookModule | None:
+    """The code cells of a notebook joined into a module, IPython magics and shell lines
+    dropped, and cells that do not parse left out (each named in `errors`)."""
     try:
         cells = json.loads(text)["cells"]
         sources = [
@@ -64,12 +86,17 @@ def notebook_source(text: str, shown: str, errors: list[str]) -> str | None:
             for c in cells
             if c.get("cell_type") == "code"
         ]
-    except (ValueError, KeyError, TypeError):
+        if not all(isinstance(source, str) for source in sources):
+            raise TypeError("a code cell's source is not text")
+    except (ValueError, KeyError, TypeError, AttributeError):
         errors.append(f"{shown}: not a readable Jupyter notebook")
         return None
-    kept = []
+    kept: list[str] = []
+    starts: list[CodeCell] = []
+    next_line = 1
     for number, source in enumerate(sources, start=1):
-        code = "\n".join(line for line in source.splitlines() if not _MAGIC.match(line))
+        # Magics become blank lines, so that line numbers still count within the cell.
+        code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
         try:
             compile(code, f"{shown} cell {number}", "exec", dont_inherit=True)
         except SyntaxError as error:
@@ -77,12 +104,11 @@ def notebook_source(text: str, shown: str, errors: list[str]) -> str | None:
                 f"{shown}, code cell {number}, line {error.lineno}: {error.msg}; cell skipped"
             )
             continue
-        kept.append(f"# --- code cell {number}\n{code}")
-    return "\n\n".join(kept) + "\n"
-
-
-def _whole_module(path: Path, text: str, errors: list[str]) -> str | None:
-    return notebook_source(text, path.name, errors) if path.suffix == ".ipynb" else text
+        piece = f"# --- code cell {number}\n{code}"
+        kept.append(piece)
+        starts.append(CodeCell(number, next_line))
+        next_line += piece.count("\n") + 2  # its lines, and the blank line joining the next
+    return NotebookModule("\n\n".join(kept) + "\n", tuple(starts))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
@@ -118,6 +144,13 @@ def _served_modules(path: Path, source: str, course: Course, errors: list[str]) 
     return served
 
 
+def _add_notebook(submission: Submission, path: Path, text: str, course: Course) -> None:
+    notebook = notebook_module(text, path.name, submission.errors)
+    if notebook is not None:
+        for module in _served_modules(path, notebook.source, course, submission.errors):
+            submission.add_notebook(module, notebook)
+
+
 def load_submission(path: Path, course: Course) -> Submission:
     """Everything gradable in `path`; `errors` says what was not and why."""
     submission = Submission(name=path.name)
@@ -131,11 +164,11 @@ def load_submission(path: Path, course: Course) -> Submission:
             return submission
         if path.name in modules:
             submission.sources[modules[path.name]] = text
-        elif path.suffix in (".py", ".ipynb"):
-            source = _whole_module(path, text, submission.errors)
-            if source is not None:
-                served = _served_modules(path, source, course, submission.errors)
-                submission.sources = dict.fromkeys(served, source)
+        elif path.suffix == ".py":
+            for module in _served_modules(path, text, course, submission.errors):
+                submission.sources[module] = text
+        elif path.suffix == ".ipynb":
+            _add_notebook(submission, path, text, course)
         else:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
         return submission
@@ -148,10 +181,8 @@ def load_submission(path: Path, course: Course) -> Submission:
     notebooks = [e for e in entries if e.suffix == ".ipynb"]
     for notebook in notebooks:
         text = _read_text(notebook, path, submission.errors)
-        source = notebook_source(text, notebook.name, submission.errors) if text else None
-        if source:
-            for module in _served_modules(notebook, source, course, submission.errors):
-                submission.sources.setdefault(module, source)
+        if text is not None:
+            _add_notebook(submission, notebook, text, course)
     if not submission.sources and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
         submission.errors.append(

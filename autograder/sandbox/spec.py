@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
+
+MAX_CELLS = 1000  # cells a spec lists (the rest of a longer notebook runs as its last cell)
+
+
+class CodeCell(NamedTuple):
+    """Where a notebook's code cell starts in the module made of the notebook: `number` among
+    the notebook's code cells, at `line` (its `# --- code cell N` line)."""
+
+    number: int
+    line: int
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,9 @@ class WorkerSpec:
     gid: int | None = None
     landlock_abi: int = 0  # 0: no Landlock on this kernel
     seccomp: bool = False
+    cells: tuple[CodeCell, ...] = ()  # a notebook's module: run cell by cell
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:
-        return cls(**data)
+        cells = tuple(CodeCell(*cell) for cell in data.pop("cells", ()))
+        return cls(**data, cells=cells)

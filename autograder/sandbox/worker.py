@@ -8,6 +8,7 @@ sends back is data (see `wire`); the trusted side decides what it means.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib.util
 import os
@@ -91,31 +92,56 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
-def _where(error: BaseException, path: str) -> str:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == path]
-    return f"line {frames[-1].lineno}" if frames else ""
+def _where(error: BaseException, spec: WorkerSpec) -> str:
+    """Where in the student's code `error` was raised: a line, or a notebook's cell and line."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == spec.path]
+    if not frames or frames[-1].lineno is None:
+        return ""
+    line = frames[-1].lineno
+    cell = next((c for c in reversed(spec.cells) if c.line <= line), None)
+    return f"code cell {cell.number}, line {line - cell.line}" if cell else f"line {line}"
 
 
-def _import(spec: WorkerSpec) -> ModuleType:
-    loader_spec = importlib.util.spec_from_file_location(spec.module, spec.path)
-    assert loader_spec is not None and loader_spec.loader is not None
-    module = importlib.util.module_from_spec(loader_spec)
-    sys.modules[spec.module] = module
-    loader_spec.loader.exec_module(module)
-    return module
-
-
-def _failure(error: BaseException, path: str) -> dict[str, Any]:
+def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
     return {
         "status": "raised",
         "type": type(error).__name__,
         "message": str(error)[:2000],
-        "where": _where(error, path),
+        "where": _where(error, spec),
         "not_implemented": isinstance(error, NotImplementedError),
     }
 
 
-def _answer(module: ModuleType, request: dict[str, Any], path: str) -> dict[str, Any]:
+def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
+    """Run a notebook's module one code cell at a time in the module's namespace, as nbgrader's
+    autograde runs a notebook: a cell that raises stops there, and the next cell runs. Returns
+    how each cell that raised failed."""
+    lines = Path(spec.path).read_text(encoding="utf-8").split("\n")
+    ends = [cell.line - 1 for cell in spec.cells[1:]] + [len(lines)]
+    errors = []
+    for cell, end in zip(spec.cells, ends, strict=True):
+        try:
+            tree = ast.parse("\n".join(lines[cell.line - 1 : end]), spec.path)
+            code = compile(ast.increment_lineno(tree, cell.line - 1), spec.path, "exec")
+            exec(code, module.__dict__)
+        except BaseException as error:  # exit() in a cell too: go on, as after any error
+            errors.append(_failure(error, spec))
+    return errors
+
+
+def _import(spec: WorkerSpec) -> tuple[ModuleType, list[dict[str, Any]]]:
+    """Import the student's module; for a notebook's, also how the cells that raised failed."""
+    loader_spec = importlib.util.spec_from_file_location(spec.module, spec.path)
+    assert loader_spec is not None and loader_spec.loader is not None
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[spec.module] = module
+    if spec.cells:
+        return module, _run_cells(module, spec)
+    loader_spec.loader.exec_module(module)
+    return module, []
+
+
+def _answer(module: ModuleType, request: dict[str, Any], spec: WorkerSpec) -> dict[str, Any]:
     function = getattr(module, request["function"], None)
     if not callable(function):
         return {
@@ -129,7 +155,7 @@ def _answer(module: ModuleType, request: dict[str, Any], path: str) -> dict[str,
             function, request["args"], request["kwargs"], request["projections"], True
         )
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: report, keep serving
-        return _failure(error, path)
+        return _failure(error, spec)
     return {
         "status": "ok",
         "value": result.value,
@@ -149,15 +175,15 @@ def _send(message: dict[str, Any]) -> None:
 def serve(spec: WorkerSpec) -> None:
     """Import the module, report how that went, then answer calls until the channel closes."""
     try:
-        module = _import(spec)
+        module, cell_errors = _import(spec)
     except BaseException as error:
         if isinstance(error, SyntaxError):
             detail = {"line": error.lineno or 0, "column": error.offset or 0, "message": error.msg}
             _send({"status": "syntax_error", **detail})
         else:
-            _send({"status": "import_failed", **_failure(error, spec.path)})
+            _send({"status": "import_failed", **_failure(error, spec)})
         return
-    _send({"status": "ready"})
+    _send({"status": "ready", "cell_errors": cell_errors})
     while True:
         try:
             request = _read_request()
@@ -169,7 +195,7 @@ def serve(spec: WorkerSpec) -> None:
             [_read_request() for _ in range(request["batch"])] if "batch" in request else [request]
         )
         for call in calls:
-            _send(_answer(module, call, spec.path))
+            _send(_answer(module, call, spec))
 
 
 def _read_request() -> dict[str, Any]:
