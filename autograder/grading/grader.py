@@ -20,7 +20,7 @@ import torch
 
 from autograder.course.config import Course, Exercise
 from autograder.grading.remote import WORKER_USER, RemoteModule
-from autograder.grading.replay import CachedModule, record_plans
+from autograder.grading.replay import CachedModule, Plan, record_plans
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
@@ -156,11 +156,11 @@ class Grader:
             e.id: CachedModule(InProcessModule(load_reference(course, e))) for e in course.exercises
         }
         self.tests = collect_suites(course)
-        reference_sources = {
+        self._reference_sources = {
             e.module: (course.solutions_dir / e.filename).read_text(encoding="utf-8")
             for e in course.exercises
         }
-        self.plans = record_plans(self.tests, course, self.references, reference_sources)
+        self.plans: dict[str, Plan] = {}  # recorded at the first submission of each exercise
         self._server = fork_server
 
     def __enter__(self) -> Grader:
@@ -172,6 +172,15 @@ class Grader:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+    def plan(self, exercise_id: str) -> Plan:
+        """The calls the exercise's suite makes, recorded on the reference the first time (a
+        batch of one exercise's notebooks never runs the other suites)."""
+        if exercise_id not in self.plans:
+            self.plans |= record_plans(
+                self.tests, self.course, self.references, self._reference_sources, [exercise_id]
+            )
+        return self.plans[exercise_id]
 
     def grade(self, path: Path, student: str | None = None) -> Report:
         """Grade the submission at `path` (a folder, a module or a notebook)."""
@@ -199,7 +208,7 @@ class Grader:
             for proxy in proxies.values():
                 proxy.start()  # all workers confine and import at once
             for exercise_id, proxy in proxies.items():
-                proxy.prefetch(self.plans[exercise_id])  # and answer while the tests run
+                proxy.prefetch(self.plan(exercise_id))  # and answer while the tests run
 
             submitted = [e.id for e in self.course.exercises if e.module in paths]
             context = SubmissionContext(

@@ -1,8 +1,8 @@
 """Record the calls the hidden suites make, to send each submission's calls in one batch.
 
 The suites' inputs are seeded, so the calls a suite makes to `student` are the same for every
-submission. `record_plans` runs the suites once with the reference standing in for the student
-and keeps each exercise's calls, as the bytes a worker is sent. Grading a submission then sends
+submission. `record_plans` runs a suite once with the reference standing in for the student and
+keeps the exercise's calls, as the bytes a worker is sent. Grading a submission then sends
 an exercise's whole plan at once (`RemoteModule.prefetch`): its worker answers every call while
 the tests of other exercises run, and the tests take the answers that match their calls. A call
 that matches none (a suite whose calls depend on the student's answers) simply goes out live.
@@ -127,9 +127,11 @@ def record_plans(
     course: Course,
     references: Mapping[str, ModuleProxy],
     sources: Mapping[str, str | None],
+    exercises: list[str],
 ) -> dict[str, Plan]:
-    """Each exercise's calls to `student`, recorded with the reference as the student."""
-    recorders = {e.id: Recorder(references[e.id]) for e in course.exercises}
+    """The calls to `student` of each of `exercises`, recorded with the reference as the
+    student."""
+    recorders = {exercise_id: Recorder(references[exercise_id]) for exercise_id in exercises}
     context = SubmissionContext(course, references, lambda e: recorders[e.id], sources)
-    run_tests(tests, context, [e.id for e in course.exercises])
+    run_tests(tests, context, exercises)
     return {exercise_id: recorder.plan for exercise_id, recorder in recorders.items()}
