@@ -2,6 +2,7 @@
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -187,6 +188,20 @@ def test_bad_files_are_reported_and_the_rest_graded(grader, submission, tmp_path
     assert sorted(p.name for p in submission.iterdir()) == before, (
         "the submission is never written to"
     )
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_path):
+    os.mkfifo(submission / "ex05_rnn_step.py.fifo")
+    (submission / "ex05_rnn_step.py").unlink()
+    (submission / "ex05_rnn_step.py.fifo").rename(submission / "ex05_rnn_step.py")
+    report = grader.grade(submission)
+    assert "ex05_rnn_step.py: not a regular file; not graded" in report.errors
+    assert report.exercises["rnn_step"].status == "not_submitted"
+    assert report.exercises["softmax"].status == "complete"
+    endless = tmp_path / "ex03_softmax.py"
+    endless.symlink_to("/dev/zero")
+    report = grader.grade(endless)
+    assert report.errors == ("ex03_softmax.py: not a regular file; not graded",)
 
 
 def test_an_empty_folder_and_a_missing_path(grader, tmp_path):

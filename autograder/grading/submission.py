@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +64,22 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
             errors.append(f"{shown}: a symlink pointing outside the submission, refused")
             return None
     try:
-        size = path.stat().st_size
+        # Opened without blocking, and checked once open, so that a FIFO or a device (a link
+        # to /dev/zero, say) can neither stall grading nor feed it forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                errors.append(f"{shown}: not a regular file; not graded")
+                return None
+            data = file.read(MAX_FILE_BYTES + 1)
+        size = max(info.st_size, len(data))
         if size > MAX_FILE_BYTES:
             errors.append(
                 f"{shown}: {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not graded"
             )
             return None
-        return path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         errors.append(f"{shown}: not UTF-8 text (byte {error.start}); save it as UTF-8")
     except OSError as error:
@@ -158,7 +169,7 @@ def load_submission(path: Path, course: Course) -> Submission:
     if not path.exists():
         submission.errors.append(f"{path}: no such file or folder")
         return submission
-    if path.is_file():
+    if not path.is_dir():
         text = _read_text(path, path, submission.errors)
         if text is None:
             return submission
