@@ -42,6 +42,13 @@ def test_syntax_errors_propagate():
         find_forbidden("def (:", SOFTMAX)
 
 
+def test_code_too_deep_to_read_is_a_syntax_error_and_a_deep_use_is_still_found():
+    with pytest.raises(SyntaxError, match="nested too deeply"):
+        find_forbidden("x = 1" + " + 1" * 200_000, SOFTMAX)
+    (use,) = find_forbidden("y = x" + ".a" * 900 + ".softmax(1)", SOFTMAX)
+    assert use.name == "...softmax" and use.line == 1
+
+
 @pytest.mark.parametrize(
     ("source", "found"),
     [

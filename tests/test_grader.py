@@ -204,6 +204,21 @@ def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_
     assert report.errors == ("ex03_softmax.py: not a regular file; not graded",)
 
 
+def test_input_nested_too_deeply_to_read_gets_a_message(grader, submission, tmp_path):
+    deep_notebook = tmp_path / "deep.ipynb"
+    deep_notebook.write_text("[" * 200_000 + "]" * 200_000)
+    assert grader.grade(deep_notebook).errors == ("deep.ipynb: not a readable Jupyter notebook",)
+    deep_module = tmp_path / "work.py"
+    deep_module.write_text("x = 1" + " + 1" * 200_000 + "\n")
+    assert grader.grade(deep_module).errors == (
+        "work.py does not parse: the code is nested too deeply to be read",
+    )
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_text(softmax.read_text() + "\nx = 1" + " + 1" * 200_000 + "\n")
+    tests = grader.grade(submission).exercises["softmax"].tests
+    assert all(t.status == "failed" and "RecursionError" in t.message for t in tests)
+
+
 def test_an_empty_folder_and_a_missing_path(grader, tmp_path):
     report = grader.grade(tmp_path)
     assert not report.gradable and "no exercise module found" in report.errors[0]

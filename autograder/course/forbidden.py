@@ -54,14 +54,31 @@ def _dynamic_lookup(node: ast.AST) -> str | None:
     return None
 
 
+def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, except that code nested too deeply for the parser to read (which it
+    reports as RecursionError or MemoryError) raises SyntaxError too, like any unreadable code."""
+    try:
+        return ast.parse(source, filename)
+    except (RecursionError, MemoryError):
+        raise SyntaxError("the code is nested too deeply to be read") from None
+
+
+def _written(node: ast.Attribute) -> str:
+    """How the source wrote an attribute, for a message (its end, if too deep to unparse)."""
+    try:
+        return ast.unparse(node)
+    except RecursionError:
+        return f"...{node.attr}"
+
+
 def find_forbidden(source: str, forbidden: tuple[str, ...]) -> list[ForbiddenUse]:
     """Every use of a forbidden name in `source` (raises SyntaxError if it does not parse)."""
     last_parts = {name.rsplit(".", 1)[-1] for name in forbidden if name != "@"}
     uses = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_source(source)):
         written = None
         if isinstance(node, ast.Attribute) and node.attr in last_parts:
-            written = ast.unparse(node)
+            written = _written(node)
         elif isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] in last_parts:
             written = node.name
         elif isinstance(node, ast.Constant) and node.value in last_parts:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.config import Course
+from autograder.course.forbidden import parse_source
 from autograder.sandbox.spec import CodeCell
 
 MAX_FILE_BYTES = 1_000_000
@@ -99,7 +100,7 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> NotebookModule 
         ]
         if not all(isinstance(source, str) for source in sources):
             raise TypeError("a code cell's source is not text")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         errors.append(f"{shown}: not a readable Jupyter notebook")
         return None
     kept: list[str] = []
@@ -110,6 +111,9 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> NotebookModule 
         code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
         try:
             compile(code, f"{shown} cell {number}", "exec", dont_inherit=True)
+        except (RecursionError, MemoryError):
+            errors.append(f"{shown}, code cell {number}: nested too deeply to be read; skipped")
+            continue
         except SyntaxError as error:
             errors.append(
                 f"{shown}, code cell {number}, line {error.lineno}: {error.msg}; cell skipped"
@@ -143,10 +147,10 @@ def _served_modules(path: Path, source: str, course: Course, errors: list[str]) 
     if named:
         return named
     try:
-        names = _defined_names(ast.parse(source))
+        names = _defined_names(parse_source(source))
     except SyntaxError as error:
-        where = f"line {error.lineno}, column {error.offset}"
-        errors.append(f"{path.name} does not parse ({where}): {error.msg}")
+        where = f" (line {error.lineno}, column {error.offset})" if error.lineno else ""
+        errors.append(f"{path.name} does not parse{where}: {error.msg}")
         return []
     served = [e.module for e in course.exercises if names & set(e.functions)]
     if not served:

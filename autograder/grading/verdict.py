@@ -163,7 +163,8 @@ def no_forbidden_calls(source: str | None, exercise: Exercise) -> None:
     try:
         uses = find_forbidden(source, exercise.forbidden)
     except SyntaxError as error:
-        fail(f"{exercise.filename} does not parse (line {error.lineno}): {error.msg}")
+        where = f" (line {error.lineno})" if error.lineno else ""
+        fail(f"{exercise.filename} does not parse{where}: {error.msg}")
     if uses:
         found = "; ".join(use.describe(exercise.filename) for use in uses[:5])
         fail(f"this exercise asks you to build the operation yourself: {found}")
