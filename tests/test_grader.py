@@ -219,6 +219,15 @@ def test_input_nested_too_deeply_to_read_gets_a_message(grader, submission, tmp_
     assert all(t.status == "failed" and "RecursionError" in t.message for t in tests)
 
 
+def test_a_null_byte_in_a_module_is_named_without_a_made_up_line(grader, submission):
+    (submission / "ex03_softmax.py").write_text("import torch\n# \x00\n")
+    messages = {t.message for t in grader.grade(submission).exercises["softmax"].tests}
+    assert messages == {
+        "import raised ImportError: ex03_softmax.py does not parse: source code string cannot "
+        "contain null bytes"
+    }
+
+
 def test_an_empty_folder_and_a_missing_path(grader, tmp_path):
     report = grader.grade(tmp_path)
     assert not report.gradable and "no exercise module found" in report.errors[0]

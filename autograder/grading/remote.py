@@ -149,8 +149,9 @@ class RemoteModule(ModuleProxy):
         if hello.get("status") == "sandbox_error":
             raise SandboxError(f"a worker could not be confined: {hello.get('message')}")
         if hello.get("status") == "syntax_error":
-            where = f"line {hello.get('line')}, column {hello.get('column')}"
-            message = f"{self.exercise.filename} does not parse ({where}): {hello.get('message')}"
+            line, column = hello.get("line"), hello.get("column")
+            where = f" (line {line}, column {column})" if line else ""
+            message = f"{self.exercise.filename} does not parse{where}: {hello.get('message')}"
         else:
             where = f" ({hello.get('where')})" if hello.get("where") else ""
             raised = f"{hello.get('type')}{where}: {hello.get('message')}"
