@@ -6,6 +6,7 @@ import argparse
 import functools
 import os
 import sys
+import sysconfig
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -21,7 +22,7 @@ from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
-from autograder.sandbox.confine import probe
+from autograder.sandbox.confine import not_searchable_by_others, probe
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 
@@ -152,6 +153,18 @@ def _doctor(args: argparse.Namespace) -> int:
             "yes" if hugepages.available() else "no (Linux 6.1+ with THP): batches run slower",
         ),
     ]
+    if protections.uid_drop:
+        libraries = [Path(sysconfig.get_path(name)) for name in ("stdlib", "purelib")]
+        blocked = next(filter(None, map(not_searchable_by_others, libraries)), None)
+        rows.append(
+            (
+                "Python's libraries readable by nobody",
+                f"no ({blocked} is not searchable by others): graded code can import only "
+                "the modules the grader preloads"
+                if blocked
+                else "yes",
+            )
+        )
     for name, value in rows:
         print(f"{name:42} {value}")
     for gap in protections.missing:

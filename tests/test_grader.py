@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -14,7 +15,8 @@ from autograder.grading.grader import Grader
 from autograder.grading.submission import notebook_module
 from autograder.mistakes import get
 from autograder.reports import FORMATS
-from autograder.sandbox.confine import Protections, probe
+from autograder.sandbox.confine import Protections, not_searchable_by_others, probe
+from autograder.sandbox.pool import SandboxError
 from tests.conftest import ROOT
 
 
@@ -580,3 +582,16 @@ def test_a_grader_that_cannot_drop_privileges_still_confines_its_workers(course,
     assert output.count("denied: PermissionError") == 3, output
     assert "READ" not in output and "KILLED" not in output
     assert report.score == course.max_score
+
+
+def test_a_grader_whose_workers_could_not_reach_the_submissions_says_which_folder(
+    course, tmp_path, monkeypatch
+):
+    hidden = tmp_path / "private"
+    hidden.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(hidden))
+    dropping = Protections(landlock_abi=0, seccomp=False, uid_drop=True)
+    blocked = not_searchable_by_others(hidden)
+    assert blocked is not None
+    with pytest.raises(SandboxError, match=f"{re.escape(str(blocked))} is not searchable"):
+        Grader(course, protections=dropping)

@@ -7,11 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from autograder.sandbox import confine, hugepages
+from autograder.sandbox.confine import not_searchable_by_others
 from autograder.sandbox.pool import MemoryWatch
 from tests.conftest import ROOT
 
@@ -134,6 +137,25 @@ def test_doctor_reports_what_the_kernel_offers():
     assert expected in result.stdout
     huge_pages = re.search(r"huge pages for cheap worker forks +(yes|no)", result.stdout)
     assert huge_pages and huge_pages[1] == ("yes" if hugepages.available() else "no")
+    libraries = re.search(r"Python's libraries readable by nobody +(yes|no)", result.stdout)
+    assert bool(libraries) == PROTECTIONS.uid_drop
+    if libraries:
+        paths = [Path(sysconfig.get_path(name)) for name in ("stdlib", "purelib")]
+        readable = not any(map(not_searchable_by_others, paths))
+        assert libraries[1] == ("yes" if readable else "no")
+
+
+def test_the_folder_that_keeps_other_users_out_is_named():
+    if not_searchable_by_others(Path(tempfile.gettempdir())):
+        pytest.skip("the temporary folder itself is out of other users' reach")
+    with tempfile.TemporaryDirectory() as name:
+        root = Path(name)
+        (root / "a" / "b").mkdir(parents=True)
+        root.chmod(0o755)
+        (root / "a").chmod(0o700)
+        assert not_searchable_by_others(root / "a" / "b") == root / "a"
+        (root / "a").chmod(0o711)
+        assert not_searchable_by_others(root / "a" / "b") is None
 
 
 # A grading process of a batch, in miniature: it forks its fork server, then loads something

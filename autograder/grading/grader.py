@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import stat
 import tempfile
 import time
 from dataclasses import replace
@@ -26,7 +25,12 @@ from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import load_submission, materialise
 from autograder.mistakes import diagnose_failures
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
-from autograder.sandbox.confine import Protections, probe, set_dumpable
+from autograder.sandbox.confine import (
+    Protections,
+    not_searchable_by_others,
+    probe,
+    set_dumpable,
+)
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 HIDDEN = "after_published"
@@ -94,14 +98,14 @@ def exercise_result(
 
 
 def _check_reachable(folder: Path, user: str) -> None:
-    """Workers dropped to `user` must reach their module under `folder`: every folder on the way
-    has to be searchable by others. Otherwise every import would fail and every student get 0."""
-    for parent in (folder, *folder.parents):
-        if not parent.stat().st_mode & stat.S_IXOTH:
-            raise SandboxError(
-                f"{parent} is not searchable by other users, so workers (running as {user}) "
-                f"could not read the submissions under {folder}; point TMPDIR elsewhere"
-            )
+    """Workers dropped to `user` must reach their module under `folder`. Otherwise every import
+    would fail and every student get 0."""
+    blocked = not_searchable_by_others(folder)
+    if blocked is not None:
+        raise SandboxError(
+            f"{blocked} is not searchable by other users, so workers (running as {user}) "
+            f"could not read the submissions under {folder}; point TMPDIR elsewhere"
+        )
 
 
 def diagnosed(

@@ -272,6 +272,15 @@ def shared_readable_paths() -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def not_searchable_by_others(path: Path) -> Path | None:
+    """The outermost folder on the way to `path` (itself included) that other users cannot
+    search, so that a worker dropped to another user cannot reach `path`; None if none."""
+    for folder in reversed((path, *path.parents)):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
 def readable_paths(module: Path, scratch: Path) -> list[Path]:
     """What one worker may read: its module file, its scratch directory and the shared paths."""
     return [module, scratch, *shared_readable_paths()]
