@@ -38,6 +38,7 @@ from autograder.course.config import Course, Exercise, load_course
 from autograder.grading.grader import load_reference
 from autograder.grading.session import SubmissionContext, collect_suites, run_tests
 from autograder.grading.student import InProcessModule
+from autograder.grading.submission import ModuleSource
 from autograder.sandbox.calls import execute_call, output_tensors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -461,7 +462,10 @@ def main() -> None:
             module = load(exercise, mutant.source)
             student = InProcessModule(module)
             context = SubmissionContext(
-                course, references, lambda e, s=student: s, {exercise.module: mutant.source}
+                course,
+                references,
+                lambda e, s=student: s,
+                {exercise.module: ModuleSource(mutant.source, exercise.filename)},
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

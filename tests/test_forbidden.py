@@ -32,7 +32,7 @@ def test_matmul_operator_and_its_location():
     uses = find_forbidden("a = 1\nb = x @ y\nc @= d\n", ("@", "torch.matmul"))
     assert [(u.name, u.line, u.column) for u in uses] == [("@", 2, 4), ("@", 3, 0)]
     assert (
-        uses[0].describe("ex01.py")
+        uses[0].describe(uses[0].at("ex01.py"))
         == "ex01.py:2:5: uses the @ operator, which this exercise forbids"
     )
 
@@ -64,7 +64,7 @@ def test_code_too_deep_to_read_is_a_syntax_error_and_a_deep_use_is_still_found()
 def test_names_computed_at_run_time_are_refused(source, found):
     uses = find_forbidden(source, SOFTMAX)
     assert [u.name for u in uses] == [found]
-    assert "could hide a forbidden call" in uses[0].describe("ex03_softmax.py")
+    assert "could hide a forbidden call" in uses[0].describe(uses[0].at("ex03_softmax.py"))
 
 
 def test_computed_names_are_fine_where_nothing_is_forbidden():

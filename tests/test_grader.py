@@ -457,7 +457,7 @@ def test_a_notebook_module_says_where_each_kept_cell_starts():
     errors: list[str] = []
     notebook = notebook_module(json.dumps({"cells": cells}), "n.ipynb", errors)
     assert notebook is not None and [c.number for c in notebook.cells] == [1, 3]
-    lines = notebook.source.split("\n")
+    lines = notebook.text.split("\n")
     assert [lines[c.line - 1] for c in notebook.cells] == ["# --- code cell 1", "# --- code cell 3"]
     assert lines[notebook.cells[1].line + 1] == "b = 2"  # line 2 of its cell, as written
     assert errors == ["n.ipynb, code cell 2, line 1: invalid syntax; cell skipped"]
@@ -476,6 +476,25 @@ def test_an_error_in_a_notebook_names_its_cell_and_line(grader, tmp_path):
     report = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", "import torch", raising))
     messages = {t.message for t in report.exercises["softmax"].tests if t.status == "failed"}
     assert "softmax raised ValueError at code cell 2, line 2: invalid literal" in "".join(messages)
+
+
+def test_messages_about_a_notebook_name_the_notebook_and_its_cells(grader, tmp_path):
+    guarded = "import torch\n\nif __name__ == '__main__':\n    def softmax(scores, dim=-1):\n"
+    guarded += "        return scores\n"
+    report = grader.grade(_notebook(tmp_path / "work.ipynb", guarded))
+    assert {t.message for t in report.exercises["softmax"].tests} == {
+        "softmax raised AttributeError: work.ipynb defines no function softmax at its top level, "
+        "where the grader looks (is it indented under an `if`?)"
+    }
+    forbidding = (
+        "import torch\n\ndef softmax(scores, dim=-1):\n    return torch.softmax(scores, dim)"
+    )
+    report = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", "x = 1", forbidding))
+    tests = {t.name: t for t in report.exercises["softmax"].tests}
+    assert tests["test_no_forbidden_calls"].message == (
+        "this exercise asks you to build the operation yourself: ex03_softmax.ipynb, code cell 2, "
+        "line 4: uses torch.softmax, which this exercise forbids"
+    )
 
 
 def test_a_module_that_raises_on_import_fails_whole(grader, tmp_path):

@@ -16,6 +16,7 @@ from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed,
 from autograder.grading.grader import diagnosed, load_reference
 from autograder.grading.session import SubmissionContext, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
+from autograder.grading.submission import ModuleSource
 from autograder.mistakes import (
     all_mistakes,
     diagnose,
@@ -387,7 +388,11 @@ def test_each_mistake_loses_points_and_is_named(course, references, suites, mist
         course,
         {e.id: InProcessModule(references[e.id]) for e in course.exercises},
         lambda _: student,
-        {exercise.module: (course.solutions_dir / exercise.filename).read_text()},
+        {
+            exercise.module: ModuleSource(
+                (course.solutions_dir / exercise.filename).read_text(), exercise.filename
+            )
+        },
     )
     outcomes = run_tests(suites, context, [exercise.id])
     failed = [

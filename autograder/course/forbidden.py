@@ -27,8 +27,13 @@ class ForbiddenUse:
     line: int
     column: int
 
-    def describe(self, filename: str) -> str:
-        where = f"{filename}:{self.line}:{self.column + 1}"
+    def at(self, filename: str) -> str:
+        """Where this use is in the module file `filename`: `file:line:column`."""
+        return f"{filename}:{self.line}:{self.column + 1}"
+
+    def describe(self, where: str) -> str:
+        """This use, for the student, found at `where` (`self.at(filename)`, or a notebook's
+        cell and line)."""
         if self.name in _DYNAMIC:
             return f"{where}: uses {self.name}, which could hide a forbidden call; write it out"
         call = "the @ operator" if self.name == "@" else f"{self.name}"

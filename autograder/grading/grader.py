@@ -22,7 +22,7 @@ from autograder.grading.remote import WORKER_USER, RemoteModule
 from autograder.grading.replay import CachedModule, Plan, record_plans
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.student import InProcessModule, ModuleProxy
-from autograder.grading.submission import load_submission, materialise
+from autograder.grading.submission import ModuleSource, load_submission, materialise
 from autograder.mistakes import diagnose_failures
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
 from autograder.sandbox.confine import (
@@ -161,7 +161,9 @@ class Grader:
         }
         self.tests = collect_suites(course)
         self._reference_sources = {
-            e.module: (course.solutions_dir / e.filename).read_text(encoding="utf-8")
+            e.module: ModuleSource(
+                (course.solutions_dir / e.filename).read_text(encoding="utf-8"), e.filename
+            )
             for e in course.exercises
         }
         self.plans: dict[str, Plan] = {}  # recorded at the first submission of each exercise
@@ -201,10 +203,10 @@ class Grader:
                 e.id: RemoteModule(
                     self._server,
                     e,
+                    submission.modules[e.module],
                     paths[e.module],
                     workspace,
                     self.protections,
-                    submission.cells.get(e.module, ()),
                 )
                 for e in self.course.exercises
                 if e.module in paths
@@ -216,7 +218,7 @@ class Grader:
 
             submitted = [e.id for e in self.course.exercises if e.module in paths]
             context = SubmissionContext(
-                self.course, self.references, lambda e: proxies[e.id], submission.sources
+                self.course, self.references, lambda e: proxies[e.id], submission.modules
             )
             try:
                 outcomes = diagnosed(
@@ -243,7 +245,7 @@ class Grader:
         return Report(
             score=sum(e.score for e in exercises.values()),
             max_score=self.course.max_score,
-            gradable=bool(submission.sources),
+            gradable=bool(submission.modules),
             errors=tuple(submission.errors),
             warnings=tuple(self.protections.missing),
             submission=str(path),

@@ -13,6 +13,7 @@ the same exception for a call that timed out or killed the worker.
 from __future__ import annotations
 
 import pwd
+import re
 import time
 from collections import deque
 from dataclasses import replace
@@ -25,11 +26,12 @@ from autograder.course.config import Exercise
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
+from autograder.grading.submission import ModuleSource
 from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, input_label, is_gradient
 from autograder.sandbox.confine import Protections
 from autograder.sandbox.pool import ForkServer, SandboxError, Worker
-from autograder.sandbox.spec import MAX_CELLS, CodeCell, WorkerSpec
+from autograder.sandbox.spec import MAX_CELLS, WorkerSpec
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
 WORKER_USER = "nobody"  # who a worker becomes when the grader runs as root
@@ -63,15 +65,15 @@ class RemoteModule(ModuleProxy):
         self,
         server: ForkServer,
         exercise: Exercise,
+        source: ModuleSource,
         path: Path,
         scratch_root: Path,
         protections: Protections,
-        cells: tuple[CodeCell, ...] = (),
     ) -> None:
-        """`cells`: where a notebook's code cells start in the module at `path` (a notebook
-        runs cell by cell, and a cell that raises does not stop the next)."""
-        self.server, self.exercise, self.path = server, exercise, path
-        self.scratch_root, self.protections, self.cells = scratch_root, protections, cells
+        """`source`, written to `path`, is the module the worker imports (a notebook's runs
+        cell by cell: a cell that raises does not stop the next); messages name its file."""
+        self.server, self.exercise, self.source, self.path = server, exercise, source, path
+        self.scratch_root, self.protections = scratch_root, protections
         self._worker: Worker | None = None
         self._importing = False  # started, import not yet confirmed
         self._import_error: ImportFailed | None = None
@@ -97,7 +99,7 @@ class RemoteModule(ModuleProxy):
             gid=user.pw_gid if user else None,
             landlock_abi=self.protections.landlock_abi,
             seccomp=self.protections.seccomp,
-            cells=self.cells[:MAX_CELLS],
+            cells=self.source.cells[:MAX_CELLS],
         )
 
     def start(self) -> None:
@@ -151,11 +153,11 @@ class RemoteModule(ModuleProxy):
         if hello.get("status") == "syntax_error":
             line, column = hello.get("line"), hello.get("column")
             where = f" (line {line}, column {column})" if line else ""
-            message = f"{self.exercise.filename} does not parse{where}: {hello.get('message')}"
+            message = f"{self.source.file} does not parse{where}: {hello.get('message')}"
         else:
             where = f" ({hello.get('where')})" if hello.get("where") else ""
             raised = f"{hello.get('type')}{where}: {hello.get('message')}"
-            message = f"importing {self.exercise.filename} raised {raised}"
+            message = f"importing {self.source.file} raised {raised}"
         raise ImportFailed("import", "ImportError", message)
 
     def _ready_worker(self) -> Worker:
@@ -163,7 +165,7 @@ class RemoteModule(ModuleProxy):
             raise self._import_error
         if self._timeouts >= MAX_TIMEOUTS:
             raise WorkerTimeout(
-                f"not run: {self.exercise.filename} already ran out of time {MAX_TIMEOUTS} times"
+                f"not run: {self.source.file} already ran out of time {MAX_TIMEOUTS} times"
             )
         self.start()
         assert self._worker is not None
@@ -260,11 +262,7 @@ class RemoteModule(ModuleProxy):
                 str(answer.get("where", ""))[:100],
             )
         if status == "missing":
-            raise StudentRaised(
-                function,
-                "AttributeError",
-                f"{self.exercise.filename} defines no function {function}",
-            )
+            raise StudentRaised(function, "AttributeError", self._missing(function))
         if status == "unsendable":
             raise StudentRaised(
                 function,
@@ -284,6 +282,14 @@ class RemoteModule(ModuleProxy):
         if grads and (len(grads) != n_args or not all(is_gradient(g) for g in grads)):
             raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
         return CallResult(answer["value"], tuple(grads), after)
+
+    def _missing(self, function: str) -> str:
+        """Why the module has no `function`, with a hint when the source does define it, only
+        not at the top level (under `if __name__ == "__main__":`, say)."""
+        message = f"{self.source.file} defines no function {function}"
+        if re.search(rf"^[ \t]+def {re.escape(function)}\b", self.source.text, re.MULTILINE):
+            message += " at its top level, where the grader looks (is it indented under an `if`?)"
+        return message
 
     def kill(self) -> None:
         """Kill the worker without waiting (`close` reaps it): lets a grader stop many at once."""

@@ -23,6 +23,7 @@ from torch import Tensor
 from autograder.course.config import Course
 from autograder.grading.session import SubmissionContext, SuiteTest, run_tests
 from autograder.grading.student import ModuleProxy
+from autograder.grading.submission import ModuleSource
 from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, deep_copy
 
@@ -126,7 +127,7 @@ def record_plans(
     tests: list[SuiteTest],
     course: Course,
     references: Mapping[str, ModuleProxy],
-    sources: Mapping[str, str | None],
+    sources: Mapping[str, ModuleSource],
     exercises: list[str],
 ) -> dict[str, Plan]:
     """The calls to `student` of each of `exercises`, recorded with the reference as the

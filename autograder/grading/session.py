@@ -3,7 +3,8 @@
 A suite module `autograder/suites/test_<exercise id>.py` grades the exercise with that id. Its
 tests are plain pytest test functions, parametrised with `pytest.mark.parametrize`, that ask
 for any of four fixtures: `student` (the submission's module, run in a worker), `reference`,
-`exercise_config` (its course.toml entry) and `submission_source` (the module's text).
+`exercise_config` (its course.toml entry) and `submission_source` (the module's code, a
+`ModuleSource`, or None if it was not submitted).
 
 pytest collects and parametrises them once per grader. Grading a submission then calls each
 collected test function directly with those fixtures: pytest's per-test protocol (setup and
@@ -28,6 +29,7 @@ import pytest
 from autograder.course.config import Course, Exercise
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.student import ModuleProxy
+from autograder.grading.submission import ModuleSource
 from autograder.sandbox.pool import SandboxError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
@@ -138,7 +140,7 @@ class SubmissionContext:
     course: Course
     references: Mapping[str, ModuleProxy]
     students: Callable[[Exercise], ModuleProxy]
-    sources: Mapping[str, str | None]
+    sources: Mapping[str, ModuleSource]
 
     def fixtures(self, exercise: Exercise) -> dict[str, Callable[[], Any]]:
         return {

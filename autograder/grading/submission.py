@@ -7,7 +7,7 @@ else every exercise whose functions it defines: the others are not submitted. So
 into a private folder the workers import from; the submission is never written to.
 
 A notebook becomes one module of its code cells, each after a `# --- code cell N` line, and
-`Submission.cells` says where each cell starts: a worker runs a notebook cell by cell, as
+`ModuleSource.cells` says where each cell starts: a worker runs a notebook cell by cell, as
 nbgrader's autograde does, so a cell that raises (a plot the sandbox cannot draw) stops there
 and is reported, and the cells after it still run, instead of costing the whole exercise.
 
@@ -33,28 +33,22 @@ MAX_FILE_BYTES = 1_000_000
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
+@dataclass(frozen=True)
+class ModuleSource:
+    """One exercise module's code, and the file it came from as the student named it."""
+
+    text: str
+    file: str  # `ex03_softmax.py`, `work.ipynb`
+    cells: tuple[CodeCell, ...] = ()  # a notebook's code cells, where each starts in `text`
+
+
 @dataclass
 class Submission:
     """The source of each exercise module found, and what was wrong with the rest."""
 
     name: str
-    sources: dict[str, str] = field(default_factory=dict)
-    cells: dict[str, tuple[CodeCell, ...]] = field(default_factory=dict)  # notebooks' modules
+    modules: dict[str, ModuleSource] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-
-    def add_notebook(self, module: str, notebook: NotebookModule) -> None:
-        """Serve `module` with a notebook's code, unless a file already serves it."""
-        if module not in self.sources:
-            self.sources[module] = notebook.source
-            self.cells[module] = notebook.cells
-
-
-@dataclass(frozen=True)
-class NotebookModule:
-    """A notebook's code cells as one module, and where each cell starts in it."""
-
-    source: str
-    cells: tuple[CodeCell, ...]
 
 
 def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
@@ -88,7 +82,7 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
     return None
 
 
-def notebook_module(text: str, shown: str, errors: list[str]) -> NotebookModule | None:
+def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | None:
     """The code cells of a notebook joined into a module, IPython magics and shell lines
     dropped, and cells that do not parse left out (each named in `errors`)."""
     try:
@@ -123,7 +117,7 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> NotebookModule 
         kept.append(piece)
         starts.append(CodeCell(number, next_line))
         next_line += piece.count("\n") + 2  # its lines, and the blank line joining the next
-    return NotebookModule("\n\n".join(kept) + "\n", tuple(starts))
+    return ModuleSource("\n\n".join(kept) + "\n", shown, tuple(starts))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
@@ -162,8 +156,8 @@ def _served_modules(path: Path, source: str, course: Course, errors: list[str]) 
 def _add_notebook(submission: Submission, path: Path, text: str, course: Course) -> None:
     notebook = notebook_module(text, path.name, submission.errors)
     if notebook is not None:
-        for module in _served_modules(path, notebook.source, course, submission.errors):
-            submission.add_notebook(module, notebook)
+        for module in _served_modules(path, notebook.text, course, submission.errors):
+            submission.modules.setdefault(module, notebook)  # a module file comes first
 
 
 def load_submission(path: Path, course: Course) -> Submission:
@@ -178,10 +172,10 @@ def load_submission(path: Path, course: Course) -> Submission:
         if text is None:
             return submission
         if path.name in modules:
-            submission.sources[modules[path.name]] = text
+            submission.modules[modules[path.name]] = ModuleSource(text, path.name)
         elif path.suffix == ".py":
             for module in _served_modules(path, text, course, submission.errors):
-                submission.sources[module] = text
+                submission.modules[module] = ModuleSource(text, path.name)
         elif path.suffix == ".ipynb":
             _add_notebook(submission, path, text, course)
         else:
@@ -192,13 +186,13 @@ def load_submission(path: Path, course: Course) -> Submission:
         if entry.name in modules:
             text = _read_text(entry, path, submission.errors)
             if text is not None:
-                submission.sources[modules[entry.name]] = text
+                submission.modules[modules[entry.name]] = ModuleSource(text, entry.name)
     notebooks = [e for e in entries if e.suffix == ".ipynb"]
     for notebook in notebooks:
         text = _read_text(notebook, path, submission.errors)
         if text is not None:
             _add_notebook(submission, notebook, text, course)
-    if not submission.sources and not submission.errors:
+    if not submission.modules and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
         submission.errors.append(
             f"{path}: no exercise module found (expected files like {listed}, or a notebook)"
@@ -212,9 +206,9 @@ def materialise(submission: Submission, folder: Path) -> dict[str, Path]:
     (Landlock lets it read that file only)."""
     folder.chmod(0o711)
     paths = {}
-    for module, source in submission.sources.items():
+    for module, source in submission.modules.items():
         target = folder / f"{module}.py"
-        target.write_text(source, encoding="utf-8")
+        target.write_text(source.text, encoding="utf-8")
         target.chmod(0o644)
         paths[module] = target
     return paths

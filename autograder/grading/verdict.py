@@ -16,9 +16,11 @@ import torch
 from torch import Tensor
 
 from autograder.course.config import Exercise, Tolerance
-from autograder.course.forbidden import find_forbidden
+from autograder.course.forbidden import ForbiddenUse, find_forbidden
 from autograder.grading.student import ModuleProxy
+from autograder.grading.submission import ModuleSource
 from autograder.sandbox.calls import input_label, output_tensors, tensor_leaves
+from autograder.sandbox.spec import describe_line
 from autograder.sandbox.wire import Opaque
 
 
@@ -156,17 +158,25 @@ def documents_tolerance(exercise: Exercise) -> Tolerance:
     return Tolerance(atol=exercise.documents_atol, rtol=0.0)
 
 
-def no_forbidden_calls(source: str | None, exercise: Exercise) -> None:
+def _place(source: ModuleSource, use: ForbiddenUse) -> str:
+    """Where `use` is, as the student wrote it: a module's file:line:column, or a notebook's
+    code cell and line."""
+    if source.cells:
+        return f"{source.file}, {describe_line(source.cells, use.line)}"
+    return use.at(source.file)
+
+
+def no_forbidden_calls(source: ModuleSource | None, exercise: Exercise) -> None:
     """The submitted module must not use the calls course.toml forbids for this exercise."""
     if source is None:
         fail(f"{exercise.filename} was not submitted")
     try:
-        uses = find_forbidden(source, exercise.forbidden)
+        uses = find_forbidden(source.text, exercise.forbidden)
     except SyntaxError as error:
         where = f" (line {error.lineno})" if error.lineno else ""
-        fail(f"{exercise.filename} does not parse{where}: {error.msg}")
+        fail(f"{source.file} does not parse{where}: {error.msg}")
     if uses:
-        found = "; ".join(use.describe(exercise.filename) for use in uses[:5])
+        found = "; ".join(use.describe(_place(source, use)) for use in uses[:5])
         fail(f"this exercise asks you to build the operation yourself: {found}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -14,6 +15,13 @@ class CodeCell(NamedTuple):
 
     number: int
     line: int
+
+
+def describe_line(cells: Sequence[CodeCell], line: int) -> str:
+    """Line `line` of a module as its author knows it: in a notebook's module, the code cell
+    and the line within it; in any other module, the line itself."""
+    cell = next((c for c in reversed(cells) if c.line <= line), None)
+    return f"code cell {cell.number}, line {line - cell.line}" if cell else f"line {line}"
 
 
 @dataclass(frozen=True)

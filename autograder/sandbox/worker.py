@@ -27,7 +27,7 @@ from autograder.sandbox.confine import (
     readable_paths,
     set_no_new_privs,
 )
-from autograder.sandbox.spec import WorkerSpec
+from autograder.sandbox.spec import WorkerSpec, describe_line
 
 CHANNEL_FD = 3
 MAX_REQUEST_BYTES = 256 * 2**20
@@ -97,9 +97,7 @@ def _where(error: BaseException, spec: WorkerSpec) -> str:
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == spec.path]
     if not frames or frames[-1].lineno is None:
         return ""
-    line = frames[-1].lineno
-    cell = next((c for c in reversed(spec.cells) if c.line <= line), None)
-    return f"code cell {cell.number}, line {line - cell.line}" if cell else f"line {line}"
+    return describe_line(spec.cells, frames[-1].lineno)
 
 
 def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:

@@ -112,5 +112,5 @@ def expect_no_forbidden_calls(module: ModuleType, exercise: Exercise) -> None:
     path = Path(module.__file__ or "")
     uses = find_forbidden(path.read_text(encoding="utf-8"), exercise.forbidden)
     if uses:
-        lines = "\n  ".join(use.describe(path.name) for use in uses)
+        lines = "\n  ".join(use.describe(use.at(path.name)) for use in uses)
         _fail(path.name, f"this exercise asks you to build the operation yourself\n  {lines}", None)
