@@ -14,6 +14,7 @@ from autograder.batch.discovery import (
     content_hash,
     find_submissions,
 )
+from autograder.grading.submission import MAX_NOTEBOOK_BYTES
 
 
 def test_find_submissions_flat_layout_ignores_hidden_files_and_caches(tmp_path):
@@ -94,5 +95,13 @@ def test_content_hash_does_not_follow_symlinks_and_refuses_huge_files(tmp_path):
 
     huge = write(tmp_path / "huge", {"a.py": "x = 1\n"})
     os.link(big, huge / "weights.bin")
-    with pytest.raises(SubmissionRefused, match=r"weights\.bin: .*over the 5 MB limit"):
+    with pytest.raises(
+        SubmissionRefused, match=rf"weights\.bin: .*over the {MAX_FILE_BYTES >> 20} MB limit"
+    ):
         content_hash(huge)
+
+
+def test_a_submission_is_refused_only_for_a_file_the_grader_would_not_read():
+    # Kept apart so that a batch's grading process imports no grading module before it forks
+    # its fork server; equal, so that a notebook heavy with plots is graded, not refused.
+    assert MAX_FILE_BYTES == MAX_NOTEBOOK_BYTES

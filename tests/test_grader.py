@@ -452,6 +452,22 @@ def test_a_notebook_runs_cell_by_cell_and_a_cell_that_raises_costs_only_what_it_
     assert "after 1" in result.output
 
 
+def test_a_notebook_heavy_with_plots_is_graded_on_its_code(grader, tmp_path):
+    # Outputs (a plot is tens of kB of base64) count towards the notebook's cap, not the code's.
+    path = _notebook(
+        tmp_path / "ex03_softmax.ipynb", (ROOT / "solutions/ex03_softmax.py").read_text()
+    )
+    notebook = json.loads(path.read_text())
+    plot = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "A" * 3_000_000}}
+    notebook["cells"][0]["outputs"] = [plot]
+    path.write_text(json.dumps(notebook))
+    assert grader.grade(path).exercises["softmax"].status == "complete"
+    code = "x = 1  # " + "a long comment " * 70_000
+    too_much = _notebook(tmp_path / "ex01_dot_scores.ipynb", code)
+    (error,) = grader.grade(too_much).errors
+    assert error.startswith("ex01_dot_scores.ipynb: ") and "characters of code, over the" in error
+
+
 def test_a_notebook_module_says_where_each_kept_cell_starts():
     cells = [{"cell_type": "code", "source": s} for s in ("a = 1\n\n", "def (:", "%ls\nb = 2")]
     errors: list[str] = []

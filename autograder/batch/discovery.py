@@ -21,7 +21,8 @@ from pathlib import Path
 
 from autograder.batch.names import storable_name
 
-MAX_FILE_BYTES = 5 * 1024 * 1024  # one file over this: the submission is refused
+# One file over this, the largest notebook the grader reads: the submission is refused.
+MAX_FILE_BYTES = 20 * 2**20
 MAX_TOTAL_BYTES = 50 * 1024 * 1024  # all files together
 MAX_FILES = 5000
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".git"})

@@ -29,7 +29,8 @@ from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
 from autograder.sandbox.spec import CodeCell
 
-MAX_FILE_BYTES = 1_000_000
+MAX_FILE_BYTES = 1_000_000  # a module, or the code of a notebook
+MAX_NOTEBOOK_BYTES = 20 * 2**20  # a notebook file, outputs (plots...) included
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
@@ -59,6 +60,7 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
             errors.append(f"{shown}: a symlink pointing outside the submission, refused")
             return None
     try:
+        limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_FILE_BYTES
         # Opened without blocking, and checked once open, so that a FIFO or a device (a link
         # to /dev/zero, say) can neither stall grading nor feed it forever.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -67,12 +69,10 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
             if not stat.S_ISREG(info.st_mode):
                 errors.append(f"{shown}: not a regular file; not graded")
                 return None
-            data = file.read(MAX_FILE_BYTES + 1)
+            data = file.read(limit + 1)
         size = max(info.st_size, len(data))
-        if size > MAX_FILE_BYTES:
-            errors.append(
-                f"{shown}: {size} bytes, over the {MAX_FILE_BYTES}-byte limit; not graded"
-            )
+        if size > limit:
+            errors.append(f"{shown}: {size} bytes, over the {limit}-byte limit; not graded")
             return None
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -117,7 +117,13 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
         kept.append(piece)
         starts.append(CodeCell(number, next_line))
         next_line += piece.count("\n") + 2  # its lines, and the blank line joining the next
-    return ModuleSource("\n\n".join(kept) + "\n", shown, tuple(starts))
+    code = "\n\n".join(kept) + "\n"
+    if len(code) > MAX_FILE_BYTES:
+        errors.append(
+            f"{shown}: {len(code)} characters of code, over the {MAX_FILE_BYTES} limit; not graded"
+        )
+        return None
+    return ModuleSource(code, shown, tuple(starts))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
