@@ -106,7 +106,7 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
         try:
             compile(code, f"{shown} cell {number}", "exec", dont_inherit=True)
         except (RecursionError, MemoryError):
-            errors.append(f"{shown}, code cell {number}: nested too deeply to be read; skipped")
+            errors.append(f"{shown}, code cell {number}: nested too deeply to read; cell skipped")
             continue
         except SyntaxError as error:
             errors.append(
@@ -117,13 +117,14 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
         kept.append(piece)
         starts.append(CodeCell(number, next_line))
         next_line += piece.count("\n") + 2  # its lines, and the blank line joining the next
-    code = "\n\n".join(kept) + "\n"
-    if len(code) > MAX_FILE_BYTES:
+    module = "\n\n".join(kept) + "\n"
+    if len(module) > MAX_FILE_BYTES:
         errors.append(
-            f"{shown}: {len(code)} characters of code, over the {MAX_FILE_BYTES} limit; not graded"
+            f"{shown}: {len(module)} characters of code, over the {MAX_FILE_BYTES} limit; "
+            "not graded"
         )
         return None
-    return ModuleSource(code, shown, tuple(starts))
+    return ModuleSource(module, shown, tuple(starts))
 
 
 def _defined_names(tree: ast.Module) -> set[str]:
