@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 
 import pytest
 
@@ -487,6 +488,25 @@ def test_a_notebook_of_thousands_of_cells_is_graded(grader, tmp_path):
     assert "raised ValueError: 2999" in result.exercises["softmax"].message
 
 
+def test_a_notebook_cell_that_runs_too_long_is_stopped_and_the_next_cells_run(course, tmp_path):
+    # As nbgrader's autograde interrupts a cell past its timeout and goes on.
+    quick = replace(course.exercise("softmax"), time_limit_s=1.0)
+    course = replace(
+        course, exercises=tuple(quick if e.id == "softmax" else e for e in course.exercises)
+    )
+    softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
+    notebook = _notebook(
+        tmp_path / "ex03_softmax.ipynb", "import torch\nwhile True:\n    pass", softmax
+    )
+    with Grader(course) as grader:
+        result = grader.grade(notebook).exercises["softmax"]
+    assert result.status == "complete"
+    assert result.message == (
+        "code cell 1, line 2 raised CellTimeout: the cell ran longer than 1 s and was stopped "
+        "(the rest of that cell did not run)"
+    )
+
+
 def test_an_error_in_a_notebook_names_its_cell_and_line(grader, tmp_path):
     raising = "def softmax(scores, dim=-1):\n    return scores.softmax(dim) / 0 + int('x')"
     report = grader.grade(_notebook(tmp_path / "ex03_softmax.ipynb", "import torch", raising))
@@ -539,8 +559,6 @@ def test_a_notebook_defining_no_course_function_is_reported(grader, tmp_path):
 
 
 def test_test_points_weigh_tests_within_an_exercise(course):
-    from dataclasses import replace
-
     from autograder.grading.grader import exercise_result
     from autograder.grading.session import TestOutcome
 

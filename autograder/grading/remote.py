@@ -100,6 +100,7 @@ class RemoteModule(ModuleProxy):
             landlock_abi=self.protections.landlock_abi,
             seccomp=self.protections.seccomp,
             cells=self.source.cells[:MAX_CELLS],
+            cell_time_limit_s=self.exercise.time_limit_s,
         )
 
     def start(self) -> None:

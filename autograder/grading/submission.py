@@ -8,8 +8,9 @@ into a private folder the workers import from; the submission is never written t
 
 A notebook becomes one module of its code cells, each after a `# --- code cell N` line, and
 `ModuleSource.cells` says where each cell starts: a worker runs a notebook cell by cell, as
-nbgrader's autograde does, so a cell that raises (a plot the sandbox cannot draw) stops there
-and is reported, and the cells after it still run, instead of costing the whole exercise.
+nbgrader's autograde does, so a cell that raises (a plot the sandbox cannot draw) or runs too
+long stops there and is reported, and the cells after it still run, instead of costing the
+whole exercise.
 
 Problems are collected as messages naming the file (a symlink out of the submission, a file over
 the size cap, text that is not UTF-8), never raised: the rest of the submission is still graded.

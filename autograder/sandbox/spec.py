@@ -40,6 +40,7 @@ class WorkerSpec:
     landlock_abi: int = 0  # 0: no Landlock on this kernel
     seccomp: bool = False
     cells: tuple[CodeCell, ...] = ()  # a notebook's module: run cell by cell
+    cell_time_limit_s: float = 0.0  # a notebook cell running longer is stopped (0: no limit)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkerSpec:

@@ -13,10 +13,11 @@ import contextlib
 import importlib.util
 import os
 import resource
+import signal
 import sys
 import traceback
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from autograder.sandbox import wire
@@ -110,20 +111,37 @@ def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
     }
 
 
+class CellTimeout(Exception):
+    """A notebook cell ran past the exercise's time limit (raised in it by SIGALRM)."""
+
+
 def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
     """Run a notebook's module one code cell at a time in the module's namespace, as nbgrader's
-    autograde runs a notebook: a cell that raises stops there, and the next cell runs. Returns
-    how each cell that raised failed."""
+    autograde runs a notebook: a cell that raises, or runs past the time limit, stops there,
+    and the next cell runs. Returns how each cell that raised failed.
+
+    The limit is a courtesy: a cell can outlast it (in a long C call, or by catching it), and
+    then the trusted side's deadline for the whole import stops the worker."""
+
+    def stop_cell(signum: int, frame: FrameType | None) -> None:
+        raise CellTimeout(f"the cell ran longer than {spec.cell_time_limit_s:g} s and was stopped")
+
     lines = Path(spec.path).read_text(encoding="utf-8").split("\n")
     ends = [cell.line - 1 for cell in spec.cells[1:]] + [len(lines)]
     errors = []
+    signal.signal(signal.SIGALRM, stop_cell)
     for cell, end in zip(spec.cells, ends, strict=True):
         try:
             tree = ast.parse("\n".join(lines[cell.line - 1 : end]), spec.path)
             code = compile(ast.increment_lineno(tree, cell.line - 1), spec.path, "exec")
-            exec(code, module.__dict__)
+            signal.setitimer(signal.ITIMER_REAL, spec.cell_time_limit_s)
+            try:
+                exec(code, module.__dict__)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as error:  # exit() in a cell too: go on, as after any error
             errors.append(_failure(error, spec))
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     return errors
 
 
