@@ -648,3 +648,18 @@ def test_a_grader_whose_workers_could_not_reach_the_submissions_says_which_folde
     assert blocked is not None
     with pytest.raises(SandboxError, match=f"{re.escape(str(blocked))} is not searchable"):
         Grader(course, protections=dropping)
+
+
+def test_a_worker_holds_no_fd_but_its_streams_and_channel(grader, submission):
+    # The fork server holds the paths every worker may read open, to build their Landlock
+    # rulesets: none of them, nor the ruleset, may reach student code.
+    module = submission / "ex03_softmax.py"
+    probe = (
+        "import os\n\n\ndef _is_open(fd):\n    try:\n        os.fstat(fd)\n"
+        "    except OSError:\n        return False\n    return True\n\n\n"
+        "print('OPEN FDS', [fd for fd in range(4096) if _is_open(fd)])\n"
+    )
+    module.write_text(probe + module.read_text())
+    result = grader.grade(submission).exercises["softmax"]
+    assert result.status == "complete"
+    assert "OPEN FDS [0, 1, 2, 3]" in result.output

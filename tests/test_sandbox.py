@@ -9,13 +9,15 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import confine, hugepages
+from autograder.sandbox import confine, hugepages, wire, worker
 from autograder.sandbox.confine import not_searchable_by_others
 from autograder.sandbox.pool import MemoryWatch
+from autograder.sandbox.spec import WorkerSpec
 from tests.conftest import ROOT
 
 PROTECTIONS = confine.probe()
@@ -78,7 +80,10 @@ def test_landlock_allows_python_and_torch_but_not_the_grader(tmp_path):
 
     def action():
         confine.set_no_new_privs()
-        confine.apply_landlock(PROTECTIONS.landlock_abi, confine.readable_paths(module, tmp_path))
+        rules = confine.open_rules([module, tmp_path, *confine.shared_readable_paths()])
+        ruleset = confine.landlock_ruleset(PROTECTIONS.landlock_abi, rules)
+        confine.close_rules(rules)
+        confine.restrict_self(ruleset)
         assert module.read_text() == "x = 1\n"
         import torch
 
@@ -98,9 +103,36 @@ def test_landlock_allows_python_and_torch_but_not_the_grader(tmp_path):
     assert in_child(action) == 0
 
 
-def test_readable_paths_never_include_the_grader_or_the_course(tmp_path):
-    paths = [str(p) for p in confine.readable_paths(tmp_path / "m.py", tmp_path)]
-    assert not any(p.startswith(str(ROOT)) for p in paths if not p.startswith(str(tmp_path)))
+@pytest.mark.skipif(not PROTECTIONS.landlock_abi, reason="this kernel has no Landlock")
+def test_a_worker_without_its_landlock_ruleset_refuses_to_run(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("print('RAN')\n")
+    spec = WorkerSpec(
+        module="m",
+        path=str(module),
+        scratch=str(tmp_path),
+        memory_limit_mb=512,
+        cpu_limit_s=10,
+        landlock_abi=PROTECTIONS.landlock_abi,
+    )
+    ours, theirs = socket.socketpair()
+    output, output_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        worker.run(spec, theirs.fileno(), output_end, None)  # what a failed build passes
+    theirs.close()
+    os.close(output_end)
+    answer = wire.decode(wire.read_frame(ours.fileno(), 1 << 20, time.monotonic() + 30))
+    assert answer["status"] == "sandbox_error" and "Landlock ruleset" in answer["message"]
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 71
+    assert b"RAN" not in os.read(output, 1000)
+    os.close(output)
+    ours.close()
+
+
+def test_readable_paths_never_include_the_grader_or_the_course():
+    paths = [str(p) for p in confine.shared_readable_paths()]
+    assert not any(p.startswith(str(ROOT)) for p in paths)
     assert not any(Path(p).name.startswith("autograder") for p in paths)
 
 

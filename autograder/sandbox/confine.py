@@ -7,7 +7,9 @@ Both are applied by the worker to itself after `PR_SET_NO_NEW_PRIVS`, before any
   so filling the disk is ruled out rather than rationed); no TCP bind or connect
   (ABI >= 4); no signals to, or abstract unix sockets of, processes outside the sandbox
   (ABI >= 6). Anything not listed, the reference solutions and the hidden suites included, is
-  out of reach.
+  out of reach. The fork server builds each worker's own ruleset before forking it, from the
+  shared paths it holds open (`open_rules` once, `landlock_ruleset` per worker); the worker
+  enforces it (`restrict_self`).
 - seccomp (a deny-list, second layer): no sockets of any family (a worker's channel already
   exists, and Landlock does not govern connecting to a unix socket's path), no new processes
   (threads excepted, which RLIMIT_NPROC stops), no execve, ptrace, process_vm_*, io_uring
@@ -155,8 +157,34 @@ def _fs_rights(abi: int) -> int:
     return _FS_ALL_BY_ABI[max(v for v in _FS_ALL_BY_ABI if v <= abi)]
 
 
-def apply_landlock(abi: int, readable: Iterable[Path]) -> None:
-    """Restrict this process to reading `readable` (files or trees); nothing else, no TCP."""
+PathRule = tuple[int, int]  # an O_PATH fd, and the rights granted beneath its path
+
+
+def open_rules(paths: Iterable[Path]) -> list[PathRule]:
+    """An O_PATH fd for each path that exists and is in reach, with its rights (read a file;
+    read and list a folder); the caller closes the fds."""
+    rules: list[PathRule] = []
+    try:
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except (FileNotFoundError, PermissionError):
+                continue  # absent, or out of this user's reach anyway
+            rules.append((fd, READ_ONLY if stat.S_ISDIR(os.fstat(fd).st_mode) else _FS_READ_FILE))
+    except BaseException:  # out of fds, say: leave none open
+        close_rules(rules)
+        raise
+    return rules
+
+
+def close_rules(rules: Iterable[PathRule]) -> None:
+    for fd, _ in rules:
+        os.close(fd)
+
+
+def landlock_ruleset(abi: int, rules: Iterable[PathRule]) -> int:
+    """A Landlock ruleset (an fd) that allows reading beneath the rules' paths; nothing else,
+    no TCP, no signals or abstract sockets outside the domain."""
     attr = _RulesetAttr(handled_access_fs=_fs_rights(abi))
     size = 8
     if abi >= 4:
@@ -168,25 +196,21 @@ def apply_landlock(abi: int, readable: Iterable[Path]) -> None:
         "landlock_create_ruleset",
     )
     try:
-        for path in readable:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except (FileNotFoundError, PermissionError):
-                continue  # absent, or out of this user's reach anyway
-            try:
-                rights = READ_ONLY if stat.S_ISDIR(os.fstat(fd).st_mode) else _FS_READ_FILE
-                rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
-                _check(
-                    _libc.syscall(
-                        _SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0
-                    ),
-                    f"landlock_add_rule({path})",
-                )
-            finally:
-                os.close(fd)
-        _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
-    finally:
+        for fd, rights in rules:
+            rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
+            _check(
+                _libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0),
+                f"landlock_add_rule(fd {fd})",
+            )
+    except BaseException:
         os.close(ruleset)
+        raise
+    return ruleset
+
+
+def restrict_self(ruleset: int) -> None:
+    """Enforce `ruleset` on this process and its future children, for good."""
+    _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
 
 
 def _instruction(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
@@ -253,10 +277,11 @@ _GRADER_FILES = ("autograder", "attention_course", "__editable__")
 
 @functools.cache
 def shared_readable_paths() -> tuple[Path, ...]:
-    """What every worker may read: Python's standard library, every installed package but this
-    grader (whose hidden suites it holds), and the system's shared libraries. Listed once, by
-    the fork server while it still runs as the grader's user (a dropped uid may not be able to
-    list site-packages); its workers inherit the list."""
+    """What every worker may read besides its module and scratch folder: Python's standard
+    library, every installed package but this grader (whose hidden suites it holds), and the
+    system's shared libraries. The fork server, running as the grader's user (a dropped uid
+    may not be able to list site-packages), opens them once and builds each worker's
+    ruleset."""
     multiarch = f"{platform.machine()}-linux-gnu"
     paths = [Path("/dev/null"), Path("/dev/urandom")]
     paths += [Path("/usr/lib") / multiarch, Path("/lib") / multiarch, Path("/lib64")]
@@ -279,8 +304,3 @@ def not_searchable_by_others(path: Path) -> Path | None:
         if not folder.stat().st_mode & stat.S_IXOTH:
             return folder
     return None
-
-
-def readable_paths(module: Path, scratch: Path) -> list[Path]:
-    """What one worker may read: its module file, its scratch directory and the shared paths."""
-    return [module, scratch, *shared_readable_paths()]

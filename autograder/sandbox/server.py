@@ -13,16 +13,27 @@ with the worker's channel and output fds attached (SCM_RIGHTS) -> `{"pid": N}`;
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
+import resource
 import shutil
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import NoReturn
 
+from autograder.sandbox.confine import (
+    PathRule,
+    close_rules,
+    landlock_ruleset,
+    open_rules,
+    shared_readable_paths,
+)
 from autograder.sandbox.hugepages import COLLAPSE_AFTER_SPAWNS, collapse_into_huge_pages
+from autograder.sandbox.spec import WorkerSpec
 
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -47,14 +58,11 @@ def warm_up() -> None:
 
     import torch
 
-    from autograder.sandbox.confine import shared_readable_paths
-
     for name in STUDENT_MODULES:
         importlib.import_module(name)
 
     torch.set_num_threads(1)
     torch.ones(2, 2, requires_grad=True).softmax(-1).sum().backward()  # load lazy kernels once
-    shared_readable_paths()  # listed once here, not in every worker
     gc.freeze()  # a worker's collections then never touch, and so copy, these objects
 
 
@@ -65,18 +73,52 @@ def _reply(control: socket.socket, message: dict) -> None:
     control.send(json.dumps(message).encode())
 
 
+def _open_shared_rules() -> list[PathRule] | None:
+    """What every worker may read, opened once: a worker's Landlock rules are then made without
+    a path lookup for each (most of their cost), and each worker still gets its own domain.
+    None if this process cannot hold them all open (workers then refuse to run)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    try:
+        return open_rules(shared_readable_paths())
+    except OSError:
+        return None
+
+
+def _ruleset(spec: WorkerSpec, shared: list[PathRule] | None) -> int | None:
+    """The worker's own Landlock ruleset, built here before the fork (None without Landlock,
+    or if it cannot be built: the worker then refuses to run, never half-confined)."""
+    if not spec.landlock_abi or shared is None:
+        return None
+    own = open_rules([Path(spec.path), Path(spec.scratch)])
+    try:
+        return landlock_ruleset(spec.landlock_abi, [*own, *shared])
+    except OSError:
+        return None
+    finally:
+        close_rules(own)
+
+
 def _spawn(
-    control: socket.socket, request: dict, fds: list[int], scratches: dict[int, str]
+    control: socket.socket,
+    request: dict,
+    fds: list[int],
+    scratches: dict[int, str],
+    shared: list[PathRule] | None,
 ) -> None:
-    from autograder.sandbox.spec import WorkerSpec
     from autograder.sandbox.worker import run
 
     spec = WorkerSpec.from_dict(request["spec"])
     channel, output = fds
+    ruleset = _ruleset(spec, shared)
     pid = os.fork()
     if pid == 0:
         control.close()
-        run(spec, channel, output)
+        run(spec, channel, output, ruleset)
+    if ruleset is not None:
+        os.close(ruleset)
     os.close(channel)
     os.close(output)
     scratches[pid] = spec.scratch
@@ -114,6 +156,7 @@ def serve(control_fd: int) -> NoReturn:
     control = socket.socket(fileno=control_fd)
     scratches: dict[int, str] = {}
     spawned = 0
+    shared = _open_shared_rules()
     try:
         _reply(control, {"ready": True})
     except BrokenPipeError:
@@ -129,7 +172,7 @@ def serve(control_fd: int) -> NoReturn:
             os._exit(0)
         request = json.loads(message)
         if request["op"] == "spawn":
-            _spawn(control, request, fds, scratches)
+            _spawn(control, request, fds, scratches, shared)
             spawned += 1
             if spawned == COLLAPSE_AFTER_SPAWNS:
                 collapse_into_huge_pages()

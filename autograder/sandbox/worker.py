@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import fcntl
 import importlib.util
 import os
 import resource
@@ -23,9 +24,9 @@ from typing import Any
 from autograder.sandbox import wire
 from autograder.sandbox.calls import execute_call
 from autograder.sandbox.confine import (
-    apply_landlock,
+    ConfinementError,
     apply_seccomp,
-    readable_paths,
+    restrict_self,
     set_no_new_privs,
 )
 from autograder.sandbox.spec import WorkerSpec, describe_line
@@ -45,17 +46,22 @@ def _vm_size_bytes() -> int:
     return 0
 
 
-def confine(spec: WorkerSpec, channel: int, output: int) -> None:
+def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) -> None:
     """Set up the process before any student code: fds, session, cwd, environment, user,
-    rlimits, then no_new_privs, Landlock and seccomp (see `confine.py`)."""
+    rlimits, then no_new_privs, Landlock (`ruleset`, built by the fork server) and seccomp
+    (see `confine.py`)."""
     os.setsid()
+    if ruleset is not None:  # above the fds set up below, and kept when the others are closed
+        ruleset = fcntl.fcntl(ruleset, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FD + 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
     if channel != CHANNEL_FD:
         os.dup2(channel, CHANNEL_FD)
-    os.closerange(CHANNEL_FD + 1, os.sysconf("SC_OPEN_MAX"))
+    kept = CHANNEL_FD if ruleset is None else ruleset
+    os.closerange(CHANNEL_FD + 1, kept)
+    os.closerange(kept + 1, os.sysconf("SC_OPEN_MAX"))
     os.set_inheritable(CHANNEL_FD, False)
     os.chdir(spec.scratch)
     os.environ.clear()
@@ -76,8 +82,6 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     _limit(resource.RLIMIT_FSIZE, spec.max_file_mb * 2**20)
     _limit(resource.RLIMIT_NOFILE, spec.max_open_files)
     _limit(resource.RLIMIT_CORE, 0)
-    # Listed while still privileged: a dropped uid may not be able to list site-packages.
-    readable = readable_paths(Path(spec.path), Path(spec.scratch)) if spec.landlock_abi else []
     if spec.uid is not None and spec.gid is not None:
         os.setgroups([])
         os.setgid(spec.gid)
@@ -86,7 +90,10 @@ def confine(spec: WorkerSpec, channel: int, output: int) -> None:
     sys.dont_write_bytecode = True
     set_no_new_privs()
     if spec.landlock_abi:
-        apply_landlock(spec.landlock_abi, readable)
+        if ruleset is None:
+            raise ConfinementError(0, "the fork server could not build the Landlock ruleset")
+        restrict_self(ruleset)
+        os.close(ruleset)
     if spec.seccomp:
         apply_seccomp()
     sys.stdout = open(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
@@ -218,11 +225,11 @@ def _read_request() -> dict[str, Any]:
     return wire.decode(wire.read_frame(CHANNEL_FD, MAX_REQUEST_BYTES, None))
 
 
-def run(spec: WorkerSpec, channel: int, output: int) -> None:
+def run(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) -> None:
     """The whole life of a worker; never returns into the fork server's code."""
     status = 0
     try:
-        confine(spec, channel, output)
+        confine(spec, channel, output, ruleset)
     except BaseException as error:
         # Never run student code half-confined: say why on the channel, and stop.
         with contextlib.suppress(OSError):
