@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.batch.names import storable_name
+from autograder.files import FileTooLarge, NotARegularFile, read_capped
 
 # One file over this, the largest notebook the grader reads: the submission is refused.
 MAX_FILE_BYTES = 20 * 2**20
@@ -108,15 +108,12 @@ def find_submissions(root: Path) -> list[Submission]:
 
 def _read_capped(path: str, shown: str) -> bytes:
     """A regular file's bytes, without following a symlink or blocking on a FIFO."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SubmissionRefused(f"{shown}: changed while being read")
-        data = f.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise SubmissionRefused(_too_large(shown, len(data)))
-    return data
+    try:
+        return read_capped(path, MAX_FILE_BYTES, follow_symlinks=False)
+    except NotARegularFile:
+        raise SubmissionRefused(f"{shown}: changed while being read") from None
+    except FileTooLarge as error:
+        raise SubmissionRefused(_too_large(shown, error.size)) from None
 
 
 def _too_large(shown: str, size: int) -> str:

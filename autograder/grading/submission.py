@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
+from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
 
 MAX_FILE_BYTES = 1_000_000  # a module, or the code of a notebook
@@ -60,22 +59,13 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
         if root.is_dir() and not target.is_relative_to(root.resolve()):
             errors.append(f"{shown}: a symlink pointing outside the submission, refused")
             return None
+    limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_FILE_BYTES
     try:
-        limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_FILE_BYTES
-        # Opened without blocking, and checked once open, so that a FIFO or a device (a link
-        # to /dev/zero, say) can neither stall grading nor feed it forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as file:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                errors.append(f"{shown}: not a regular file; not graded")
-                return None
-            data = file.read(limit + 1)
-        size = max(info.st_size, len(data))
-        if size > limit:
-            errors.append(f"{shown}: {size} bytes, over the {limit}-byte limit; not graded")
-            return None
-        return data.decode("utf-8")
+        return read_capped(path, limit, follow_symlinks=True).decode("utf-8")
+    except NotARegularFile:
+        errors.append(f"{shown}: not a regular file; not graded")
+    except FileTooLarge as error:
+        errors.append(f"{shown}: {error.size} bytes, over the {limit}-byte limit; not graded")
     except UnicodeDecodeError as error:
         errors.append(f"{shown}: not UTF-8 text (byte {error.start}); save it as UTF-8")
     except OSError as error:
