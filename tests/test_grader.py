@@ -226,8 +226,7 @@ def test_a_null_byte_in_a_module_is_named_without_a_made_up_line(grader, submiss
     (submission / "ex03_softmax.py").write_text("import torch\n# \x00\n")
     messages = {t.message for t in grader.grade(submission).exercises["softmax"].tests}
     assert messages == {
-        "import raised ImportError: ex03_softmax.py does not parse: source code string cannot "
-        "contain null bytes"
+        "ex03_softmax.py does not parse: source code string cannot contain null bytes"
     }
 
 
@@ -541,6 +540,42 @@ def test_a_module_that_raises_on_import_fails_whole(grader, tmp_path):
     result = grader.grade(module).exercises["softmax"]
     assert result.score == 0 and result.message == ""
     assert all("importing ex03_softmax.py raised RuntimeError" in t.message for t in result.tests)
+
+
+def test_importing_another_exercises_module_fails_only_the_importer_and_says_why(
+    grader, submission, tmp_path
+):
+    # Each exercise runs alone in its worker: ex04 cannot lean on ex03, and is told so.
+    context = submission / "ex04_context_vectors.py"
+    context.write_text("from ex03_softmax import softmax\n" + context.read_text())
+    report = grader.grade(submission)
+    result = report.exercises["context_vectors"]
+    assert result.score == 0
+    assert {t.message for t in result.tests} == {
+        "ex04_context_vectors.py imports ex03_softmax (line 1), another exercise's module: each "
+        "exercise is graded on its own, so copy what you need from ex03_softmax into "
+        "ex04_context_vectors.py"
+    }
+    assert all(e.status == "complete" for i, e in report.exercises.items() if i != result.id)
+
+    solution = (ROOT / "solutions/ex04_context_vectors.py").read_text()
+    notebook = _notebook(tmp_path / "ex04_context_vectors.ipynb", "import ex03_softmax", solution)
+    result = grader.grade(notebook).exercises["context_vectors"]
+    assert result.status == "complete"  # the cell stopped, and the next cells ran
+    assert result.message.startswith(
+        "ex04_context_vectors.ipynb imports ex03_softmax (code cell 1, line 1), another "
+    )
+    assert result.message.endswith("(the rest of that cell did not run)")
+
+
+def test_a_missing_module_that_is_no_exercise_is_reported_as_python_reports_it(grader, tmp_path):
+    module = tmp_path / "ex03_softmax.py"
+    module.write_text("import ex03_helpers\n")
+    result = grader.grade(module).exercises["softmax"]
+    assert {t.message for t in result.tests} == {
+        "importing ex03_softmax.py raised ModuleNotFoundError (line 1): "
+        "No module named 'ex03_helpers'"
+    }
 
 
 def test_a_whole_file_that_does_not_parse_is_reported_under_its_own_name(grader, tmp_path):

@@ -101,6 +101,30 @@ def test_import_time_errors_are_reported(tmp_path, submission):
     )
 
 
+def test_importing_another_exercises_module_fails_as_it_does_when_graded(tmp_path, submission):
+    # ex03 is checked first, in the same process: ex04 still cannot import it.
+    context = submission / "ex04_context_vectors.py"
+    context.write_text("import torch\nfrom ex03_softmax import softmax\n" + context.read_text())
+    lazy = submission / "ex05_rnn_step.py"
+    lazy.write_text(
+        lazy.read_text().replace("    ### BEGIN SOLUTION", "    import ex01_dot_scores\n", 1)
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "context_vectors")["status"] == "failing"
+    assert (
+        "ex04_context_vectors.py imports ex03_softmax (line 2), another exercise's module: each "
+        "exercise is graded on its own, so copy what you need from ex03_softmax into "
+        "ex04_context_vectors.py" in result.stdout
+    )
+    assert _status(board, "rnn_step")["status"] == "failing"  # imported when called
+    assert "No module named 'ex01_dot_scores'" in result.stdout
+    assert all(
+        row["status"] == "done"
+        for row in board["exercises"]
+        if row["id"] not in ("context_vectors", "rnn_step")
+    )
+
+
 def test_the_checked_folders_conftest_is_never_loaded(tmp_path, submission):
     (submission / "conftest.py").write_text("raise SystemExit('the submission conftest ran')\n")
     result, board = _scoreboard(tmp_path, "--exercises-dir", submission)

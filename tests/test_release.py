@@ -26,6 +26,7 @@ STUDENT_MODULES = {
     "course/config.py",
     "course/examples.py",
     "course/forbidden.py",
+    "course/independence.py",
     "student/__init__.py",
     "student/checks.py",
     "student/loader.py",

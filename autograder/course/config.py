@@ -82,6 +82,10 @@ class Course:
         """The exercise whose module is `module`, or None."""
         return next((e for e in self.exercises if e.module == module), None)
 
+    def other_modules(self, module: str) -> frozenset[str]:
+        """The exercises' modules but `module`: code of `module` may not import them."""
+        return frozenset(e.module for e in self.exercises if e.module != module)
+
     @property
     def max_score(self) -> float:
         return sum(e.points for e in self.exercises)

@@ -207,6 +207,7 @@ class Grader:
                     paths[e.module],
                     workspace,
                     self.protections,
+                    self.course.other_modules(e.module),
                 )
                 for e in self.course.exercises
                 if e.module in paths

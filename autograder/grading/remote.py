@@ -23,6 +23,7 @@ from typing import Any
 from torch import Tensor
 
 from autograder.course.config import Exercise
+from autograder.course.independence import cross_import_message
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
@@ -44,18 +45,9 @@ _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 class ImportFailed(StudentRaised):
     """The module could not be imported: every call of the exercise fails with this message."""
 
-
-def _cell_errors(reported: object) -> list[str]:
-    """What a worker says of the notebook cells that raised, as capped lines for the report."""
-    if not isinstance(reported, list | tuple):
-        return []
-    lines = []
-    for cell in reported[:MAX_CELL_ERRORS]:
-        if isinstance(cell, dict):
-            where = str(cell.get("where") or "a code cell")[:100]
-            raised = f"{str(cell.get('type', '?'))[:100]}: {str(cell.get('message', ''))[:300]}"
-            lines.append(f"{where} raised {raised} (the rest of that cell did not run)")
-    return lines
+    def __init__(self, message: str) -> None:
+        super().__init__("import", "ImportError", message)
+        self.args = (message,)
 
 
 class RemoteModule(ModuleProxy):
@@ -69,11 +61,14 @@ class RemoteModule(ModuleProxy):
         path: Path,
         scratch_root: Path,
         protections: Protections,
+        other_modules: frozenset[str] = frozenset(),
     ) -> None:
         """`source`, written to `path`, is the module the worker imports (a notebook's runs
-        cell by cell: a cell that raises does not stop the next); messages name its file."""
+        cell by cell: a cell that raises does not stop the next); messages name its file.
+        `other_modules`, the other exercises' modules, cannot be imported: messages say why."""
         self.server, self.exercise, self.source, self.path = server, exercise, source, path
         self.scratch_root, self.protections = scratch_root, protections
+        self.other_modules = other_modules
         self._worker: Worker | None = None
         self._importing = False  # started, import not yet confirmed
         self._import_error: ImportFailed | None = None
@@ -146,7 +141,7 @@ class RemoteModule(ModuleProxy):
         hello = self._receive(worker, self._import_limit_s, "importing the module")
         if hello.get("status") == "ready":
             if not self.cell_errors:  # a replaced worker reports the same cells again
-                self.cell_errors = _cell_errors(hello.get("cell_errors"))
+                self.cell_errors = self._cell_errors(hello.get("cell_errors"))
             return
         self._retire(worker)
         if hello.get("status") == "sandbox_error":
@@ -158,8 +153,29 @@ class RemoteModule(ModuleProxy):
         else:
             where = f" ({hello.get('where')})" if hello.get("where") else ""
             raised = f"{hello.get('type')}{where}: {hello.get('message')}"
-            message = f"importing {self.source.file} raised {raised}"
-        raise ImportFailed("import", "ImportError", message)
+            message = self._cross_import(hello) or f"importing {self.source.file} raised {raised}"
+        raise ImportFailed(message)
+
+    def _cross_import(self, failure: dict[str, Any]) -> str | None:
+        """Why `failure` happened, if it is an import of another exercise's module."""
+        module = failure.get("missing_module")
+        if not isinstance(module, str) or module not in self.other_modules:
+            return None
+        return cross_import_message(self.source.file, module, str(failure.get("where", ""))[:100])
+
+    def _cell_errors(self, reported: object) -> list[str]:
+        """What a worker says of the notebook cells that raised, as capped lines for the
+        report."""
+        if not isinstance(reported, list | tuple):
+            return []
+        lines = []
+        for cell in reported[:MAX_CELL_ERRORS]:
+            if isinstance(cell, dict):
+                where = str(cell.get("where") or "a code cell")[:100]
+                kind, message = str(cell.get("type", "?"))[:100], str(cell.get("message", ""))
+                how = self._cross_import(cell) or f"{where} raised {kind}: {message[:300]}"
+                lines.append(f"{how} (the rest of that cell did not run)")
+        return lines
 
     def _ready_worker(self) -> Worker:
         if self._import_error is not None:

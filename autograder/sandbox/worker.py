@@ -115,6 +115,8 @@ def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
         "message": str(error)[:2000],
         "where": _where(error, spec),
         "not_implemented": isinstance(error, NotImplementedError),
+        # the module that could not be found, which may be another exercise's
+        "missing_module": error.name if isinstance(error, ModuleNotFoundError) else None,
     }
 
 

@@ -2,31 +2,71 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
 import importlib.util
 import sys
 import traceback
+from collections.abc import Iterator
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
+
+from autograder.course.independence import cross_import_message
 
 
 class ExerciseImportError(Exception):
     """The exercise module is missing or fails to import; the message says where and why."""
 
 
-def describe_import_failure(path: Path, error: BaseException) -> str:
-    """One readable paragraph: where the module broke and how, without the grader's frames."""
+def describe_import_failure(
+    path: Path, error: BaseException, others: frozenset[str] = frozenset()
+) -> str:
+    """One readable paragraph: where the module broke and how, without the grader's frames.
+    `others`: the other exercises' modules, which it may not import."""
     if isinstance(error, SyntaxError):
         where = f"line {error.lineno}, column {error.offset}" if error.lineno else "unknown line"
         text = (error.text or "").rstrip()
         caret = f"\n    {text}" if text else ""
         return f"{path.name} does not parse: {error.msg} ({where}){caret}"
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
+    if isinstance(error, ModuleNotFoundError) and error.name in others:
+        line = f"line {frames[-1].lineno}" if frames else ""
+        return cross_import_message(path.name, str(error.name), line)
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
     return f"importing {path.name} raised {type(error).__name__}: {error}{where}"
 
 
-def load_exercise(folder: Path, module: str) -> ModuleType:
-    """Import `folder/module.py` under its own name, fresh (a previous import is replaced)."""
+class _Unimportable(importlib.abc.MetaPathFinder):
+    """Finds `names` nowhere, as a grader's worker does not."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+@contextlib.contextmanager
+def unimportable(names: frozenset[str]) -> Iterator[None]:
+    """While inside, importing any of `names` fails (even one imported before), as it does in
+    a grader's worker, which can import no exercise's module but its own."""
+    imported = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    finder = _Unimportable(names)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.update(imported)
+
+
+def load_exercise(folder: Path, module: str, others: frozenset[str] = frozenset()) -> ModuleType:
+    """Import `folder/module.py` under its own name, fresh (a previous import is replaced).
+    `others`: the other exercises' modules, named as such if importing one fails (see
+    `unimportable`)."""
     path = (folder / f"{module}.py").resolve()
     if not path.is_file():
         raise ExerciseImportError(f"{folder} has no {module}.py")
@@ -38,5 +78,5 @@ def load_exercise(folder: Path, module: str) -> ModuleType:
         spec.loader.exec_module(loaded)
     except (Exception, SystemExit, KeyboardInterrupt) as error:
         del sys.modules[module]
-        raise ExerciseImportError(describe_import_failure(path, error)) from None
+        raise ExerciseImportError(describe_import_failure(path, error, others)) from None
     return loaded

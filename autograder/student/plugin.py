@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
-from autograder.student.loader import ExerciseImportError, load_exercise
+from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
 
 NOT_ATTEMPTED = "not attempted"
 _STATUS_STYLE = {"done": "green", "in progress": "yellow", "failing": "red", NOT_ATTEMPTED: "dim"}
@@ -103,13 +103,23 @@ def _exercise_for(config: pytest.Config, path: Path) -> Exercise | None:
 
 
 @pytest.fixture
-def exercise(request: pytest.FixtureRequest) -> ModuleType:
-    """The module this test file checks (`test_ex03_softmax.py` checks `ex03_softmax.py`)."""
+def exercise(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    """The module this test file checks (`test_ex03_softmax.py` checks `ex03_softmax.py`).
+    For the whole test it cannot import another exercise's module, as when it is graded."""
     folder = request.config.getoption("exercises_dir") or request.path.parent
+    module = _module_name(request.path)
+    course = request.config.stash.get(_course_key, None)
+    others = course.other_modules(module) if course else frozenset()
+    with unimportable(others):
+        yield _load(folder, module, others)
+
+
+def _load(folder: Path, module: str, others: frozenset[str]) -> ModuleType:
     try:
-        return load_exercise(folder, _module_name(request.path))
+        return load_exercise(folder, module, others)
     except ExerciseImportError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)  # outside the except: shown once, not as a chain
 
 
 @pytest.fixture
