@@ -193,6 +193,16 @@ def test_bad_files_are_reported_and_the_rest_graded(grader, submission, tmp_path
     )
 
 
+def test_a_module_saved_with_a_byte_order_mark_and_windows_line_ends_is_graded(grader, tmp_path):
+    # Some Windows editors write both; Python runs such a file, so the grader reads it too.
+    module = tmp_path / "ex03_softmax.py"
+    source = (ROOT / "solutions/ex03_softmax.py").read_text().replace("\n", "\r\n")
+    module.write_bytes(b"\xef\xbb\xbf" + source.encode())
+    report = grader.grade(module)
+    assert report.errors == ()
+    assert report.exercises["softmax"].score == report.exercises["softmax"].max_score
+
+
 def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_path):
     os.mkfifo(submission / "ex05_rnn_step.py.fifo")
     (submission / "ex05_rnn_step.py").unlink()
@@ -606,6 +616,16 @@ def test_test_points_weigh_tests_within_an_exercise(course):
     result = exercise_result(exercise, outcomes, submitted=True, output="")
     assert [t.max_score for t in result.tests] == [6.0, 3.0, 3.0]
     assert result.score == 9.0 and result.status == "partial"
+
+
+def test_full_marks_are_exactly_the_exercise_points(course):
+    from autograder.grading.grader import exercise_result
+    from autograder.grading.session import TestOutcome
+
+    exercise = replace(course.exercise("softmax"), points=15.0, test_points={})
+    outcomes = [TestOutcome("softmax", f"test_{i}", "passed", "") for i in range(14)]
+    # 14 shares of 15/14 add up to 14.999999999999998
+    assert exercise_result(exercise, outcomes, submitted=True, output="").score == 15.0
 
 
 def _plain_text(rendered: str, fmt: str) -> str:

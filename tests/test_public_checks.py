@@ -125,6 +125,22 @@ def test_importing_another_exercises_module_fails_as_it_does_when_graded(tmp_pat
     )
 
 
+def test_a_byte_order_mark_is_read_as_python_reads_it_and_other_encodings_named(
+    tmp_path, submission
+):
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_bytes(b"\xef\xbb\xbf" + softmax.read_bytes())
+    normalization = submission / "ex02_normalization.py"
+    normalization.write_bytes(
+        b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + normalization.read_bytes()
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "done"
+    assert _status(board, "normalization")["status"] == "failing"  # the grader refuses it
+    assert "ex02_normalization.py: not UTF-8 text (byte 31); save it as UTF-8" in result.stdout
+    assert "During handling" not in result.stdout
+
+
 def test_the_checked_folders_conftest_is_never_loaded(tmp_path, submission):
     (submission / "conftest.py").write_text("raise SystemExit('the submission conftest ran')\n")
     result, board = _scoreboard(tmp_path, "--exercises-dir", submission)

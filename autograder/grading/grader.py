@@ -8,6 +8,7 @@ a message inside a normal report.
 from __future__ import annotations
 
 import importlib.util
+import math
 import shutil
 import tempfile
 import time
@@ -47,11 +48,9 @@ def load_reference(course: Course, exercise: Exercise) -> ModuleType:
     return module
 
 
-def _points(exercise: Exercise, outcomes: list[TestOutcome]) -> list[float]:
-    """Each test's points: its `test_points` weight in course.toml (default 1), as shares."""
-    weights = [exercise.test_points.get(o.name.split("[")[0], 1.0) for o in outcomes]
-    total = sum(weights)
-    return [exercise.points * w / total for w in weights]
+def _weights(exercise: Exercise, outcomes: list[TestOutcome]) -> list[float]:
+    """Each test's `test_points` weight in course.toml (default 1): its share of the points."""
+    return [exercise.test_points.get(o.name.split("[")[0], 1.0) for o in outcomes]
 
 
 def exercise_result(
@@ -67,18 +66,21 @@ def exercise_result(
             status="not_submitted",
             message=message or f"{exercise.filename} was not submitted",
         )
+    weights = _weights(exercise, outcomes)
+    total = sum(weights)
     tests = tuple(
         TestResult(
             name=o.name,
-            score=points if o.status == "passed" else 0.0,
-            max_score=points,
+            score=exercise.points * weight / total if o.status == "passed" else 0.0,
+            max_score=exercise.points * weight / total,
             status=o.status,
             message=o.message,
             visibility=HIDDEN,
             diagnosis=o.diagnosis,
         )
-        for o, points in zip(outcomes, _points(exercise, outcomes), strict=True)
+        for o, weight in zip(outcomes, weights, strict=True)
     )
+    passed = sum(w for o, w in zip(outcomes, weights, strict=True) if o.status == "passed")
     if outcomes and all(o.not_attempted for o in outcomes):
         status = "not_attempted"
     elif tests and all(t.status in ("error", "timeout") for t in tests):
@@ -88,7 +90,8 @@ def exercise_result(
     return ExerciseResult(
         id=exercise.id,
         title=exercise.title,
-        score=sum(t.score for t in tests),
+        # one division, not a sum of shares, so that full marks are exactly the points
+        score=exercise.points * passed / total if total else 0.0,
         max_score=exercise.points,
         status=status,
         message=message,
@@ -244,7 +247,7 @@ class Grader:
                 "\n".join(proxy.cell_errors) if proxy else "",
             )
         return Report(
-            score=sum(e.score for e in exercises.values()),
+            score=math.fsum(e.score for e in exercises.values()),
             max_score=self.course.max_score,
             gradable=bool(submission.modules),
             errors=tuple(submission.errors),

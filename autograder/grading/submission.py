@@ -61,7 +61,8 @@ def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
             return None
     limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_FILE_BYTES
     try:
-        return read_capped(path, limit, follow_symlinks=True).decode("utf-8")
+        # "-sig": without the byte-order mark some editors write, which Python ignores too
+        return read_capped(path, limit, follow_symlinks=True).decode("utf-8-sig")
     except NotARegularFile:
         errors.append(f"{shown}: not a regular file; not graded")
     except FileTooLarge as error:

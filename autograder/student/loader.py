@@ -70,6 +70,11 @@ def load_exercise(folder: Path, module: str, others: frozenset[str] = frozenset(
     path = (folder / f"{module}.py").resolve()
     if not path.is_file():
         raise ExerciseImportError(f"{folder} has no {module}.py")
+    try:
+        path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:  # Python may run it, but the grader would refuse it
+        problem = f"{path.name}: not UTF-8 text (byte {error.start}); save it as UTF-8"
+        raise ExerciseImportError(problem) from None
     spec = importlib.util.spec_from_file_location(module, path)
     assert spec is not None and spec.loader is not None
     loaded = importlib.util.module_from_spec(spec)
