@@ -6,7 +6,6 @@ import argparse
 import functools
 import os
 import sys
-import sysconfig
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -22,7 +21,7 @@ from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
-from autograder.sandbox.confine import not_searchable_by_others, probe
+from autograder.sandbox.confine import probe, python_out_of_workers_reach
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 
@@ -154,8 +153,7 @@ def _doctor(args: argparse.Namespace) -> int:
         ),
     ]
     if protections.uid_drop:
-        libraries = [Path(sysconfig.get_path(name)) for name in ("stdlib", "purelib")]
-        blocked = next(filter(None, map(not_searchable_by_others, libraries)), None)
+        blocked = python_out_of_workers_reach()
         rows.append(
             (
                 "Python's libraries readable by nobody",

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -703,6 +704,22 @@ def test_a_grader_whose_workers_could_not_reach_the_submissions_says_which_folde
     assert blocked is not None
     with pytest.raises(SandboxError, match=f"{re.escape(str(blocked))} is not searchable"):
         Grader(course, protections=dropping)
+
+
+def test_a_grader_whose_workers_cannot_read_python_says_so_in_every_report(course, monkeypatch):
+    # As on a machine whose Python lives under /root (mode 0700) while workers run as nobody:
+    # `import matplotlib` would then fail with "No module named 'shlex'", for no clear reason.
+    from autograder.grading import grader as grader_module
+
+    dropping = Protections(landlock_abi=0, seccomp=False, uid_drop=True)
+    monkeypatch.setattr(grader_module, "python_out_of_workers_reach", lambda: Path("/root"))
+    assert Grader(course, protections=dropping).warnings == (
+        *dropping.missing,
+        "/root is not searchable by other users, so graded code (run as nobody) can import "
+        "only the modules the grader preloads: install Python where every user can read it",
+    )
+    monkeypatch.setattr(grader_module, "python_out_of_workers_reach", lambda: None)
+    assert Grader(course, protections=dropping).warnings == tuple(dropping.missing)
 
 
 def test_a_worker_holds_no_fd_but_its_streams_and_channel(grader, submission):

@@ -30,6 +30,7 @@ from autograder.sandbox.confine import (
     Protections,
     not_searchable_by_others,
     probe,
+    python_out_of_workers_reach,
     set_dumpable,
 )
 from autograder.sandbox.pool import ForkServer, SandboxError
@@ -149,8 +150,15 @@ class Grader:
                 "--strict: this kernel offers no Landlock, so workers could read the hidden "
                 "suites and reference solutions; run `autograder doctor` for details"
             )
+        self.warnings = tuple(self.protections.missing)  # carried by every report
         if self.protections.uid_drop:
             _check_reachable(Path(tempfile.gettempdir()), WORKER_USER)
+            if blocked := python_out_of_workers_reach():
+                self.warnings += (
+                    f"{blocked} is not searchable by other users, so graded code (run as "
+                    f"{WORKER_USER}) can import only the modules the grader preloads: install "
+                    "Python where every user can read it",
+                )
         # Workers run as the grader's user unless it is root: keep them from reading this
         # process's memory or /proc files.
         set_dumpable(False)
@@ -251,7 +259,7 @@ class Grader:
             max_score=self.course.max_score,
             gradable=bool(submission.modules),
             errors=tuple(submission.errors),
-            warnings=tuple(self.protections.missing),
+            warnings=self.warnings,
             submission=str(path),
             student=student,
             duration_s=time.monotonic() - started,

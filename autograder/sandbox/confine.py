@@ -28,6 +28,7 @@ import platform
 import stat
 import struct
 import sys
+import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,6 +296,14 @@ def shared_readable_paths() -> tuple[Path, ...]:
         elif entry.name.startswith("python3") or entry.name == "lib-dynload":
             paths.append(entry)
     return tuple(paths)
+
+
+def python_out_of_workers_reach() -> Path | None:
+    """The folder that keeps a worker dropped to another user out of Python's standard library
+    or installed packages (Python under /root, say), or None if it can reach both. Such a
+    worker can import only what the fork server preloads."""
+    libraries = [Path(sysconfig.get_path(name)) for name in ("stdlib", "purelib")]
+    return next(filter(None, map(not_searchable_by_others, libraries)), None)
 
 
 def not_searchable_by_others(path: Path) -> Path | None:
