@@ -204,6 +204,63 @@ def test_a_module_saved_with_a_byte_order_mark_and_windows_line_ends_is_graded(g
     assert report.exercises["softmax"].score == report.exercises["softmax"].max_score
 
 
+def test_work_handed_in_inside_a_folder_is_found(grader, submission, tmp_path):
+    # A zip of the folder rather than of its files, as macOS makes it.
+    wrapped = tmp_path / "upload"
+    (wrapped / "__MACOSX").mkdir(parents=True)
+    shutil.move(submission, wrapped / "attention-course" / "exercises")
+    report = grader.grade(wrapped)
+    assert report.errors == () and report.score == report.max_score
+
+
+def test_a_folder_around_the_work_is_not_followed_out_of_the_submission(
+    grader, submission, tmp_path
+):
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "exercises").symlink_to(submission)
+    report = grader.grade(upload)
+    assert not report.gradable and report.score == 0
+
+
+def test_a_copy_of_the_release_is_graded_from_its_modules_and_notebooks(grader, tmp_path):
+    # A GitHub repository: the stubs of exercises/ and notebooks/, the work in either.
+    repository = tmp_path / "repository"
+    shutil.copytree(ROOT / "exercises", repository / "exercises")
+    shutil.copytree(ROOT / "notebooks", repository / "notebooks")
+    (repository / "README.md").write_text("# my work\n")
+    shutil.copy(ROOT / "solutions/ex01_dot_scores.py", repository / "exercises")
+    solution = (ROOT / "solutions/ex03_softmax.py").read_text()
+    _notebook(repository / "notebooks/ex03_softmax.ipynb", solution)
+    report = grader.grade(repository)
+    assert report.errors == ()
+    done = {i for i, e in report.exercises.items() if e.status == "complete"}
+    assert done == {"dot_scores", "softmax"}
+    assert all(e.status == "not_attempted" for i, e in report.exercises.items() if i not in done)
+
+
+def test_a_stub_never_hides_work_for_the_same_exercise(grader, tmp_path):
+    # A module file comes before a notebook, unless it is still the stub.
+    folder = tmp_path / "work"
+    folder.mkdir()
+    shutil.copy(ROOT / "exercises/ex03_softmax.py", folder)
+    _notebook(folder / "ex03_softmax.ipynb", (ROOT / "solutions/ex03_softmax.py").read_text())
+    assert grader.grade(folder).exercises["softmax"].status == "complete"
+    shutil.copy(ROOT / "tests/mistakes/softmax/fixed_dim_0.py", folder / "ex03_softmax.py")
+    assert grader.grade(folder).exercises["softmax"].status != "complete"
+
+
+def test_folders_around_work_elsewhere_are_named(grader, submission, tmp_path):
+    upload = tmp_path / "upload"
+    shutil.move(submission, upload / "mine")
+    (upload / "notes").mkdir()
+    report = grader.grade(upload)
+    assert not report.gradable
+    assert report.errors[0].endswith(
+        "; exercise files are in mine/: hand in the files, not a folder around them"
+    )
+
+
 def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_path):
     os.mkfifo(submission / "ex05_rnn_step.py.fifo")
     (submission / "ex05_rnn_step.py").unlink()

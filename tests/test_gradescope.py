@@ -110,6 +110,7 @@ def _make_submission(kind: str, folder: Path) -> None:
         (folder / "ex03_softmax.py").write_text("def softmax(x, dim=-1:\n    return x\n")
     elif kind == "repository":  # the whole release, as a GitHub submission brings it
         _solutions(folder / "exercises")
+        shutil.copytree(ROOT / "notebooks", folder / "notebooks")  # untouched stubs
         (folder / "README.md").write_text("# my work\n")
     else:
         assert kind == "empty"

@@ -80,16 +80,10 @@ if [ -z "${PYTHON:-}" ]; then
     if [ -x "$venv/bin/python" ]; then PYTHON="$venv/bin/python"; else PYTHON=python3; fi
 fi
 source_dir="$root/source"
-submission="$root/submission"
-# A whole repository (a GitHub submission of the release) keeps its modules in exercises/.
-if [ -d "$submission/exercises" ] &&
-    ! compgen -G "$submission/ex[0-9][0-9]_*.py" >/dev/null &&
-    ! compgen -G "$submission/*.ipynb" >/dev/null; then
-    submission="$submission/exercises"
-fi
 mkdir -p "$root/results"
 cd "$source_dir"  # this bundle's autograder package comes first on sys.path
-exec "$PYTHON" -m autograder --course "$source_dir/@COURSE_FILE@" grade "$submission" \
+# The grader finds the work in a whole repository (exercises/, notebooks/) or a wrapped folder.
+exec "$PYTHON" -m autograder --course "$source_dir/@COURSE_FILE@" grade "$root/submission" \
     --format gradescope --out "$root/results/results.json"
 """
 

@@ -49,7 +49,6 @@ from autograder.build.exercises import Drift
 from autograder.build.stubs import make_stub
 from autograder.course.config import Course, Exercise
 
-NOTEBOOKS_DIR = "notebooks"
 MAIN_GUARD = 'if __name__ == "__main__":'
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -454,7 +453,7 @@ def exercise_cells(course: Course, exercise: Exercise, *, reference: bool) -> li
     ]
     if heatmap is not None:
         cells.append(CellSpec("heatmap", "code", _heatmap(heatmap)))
-    exercises = os.path.relpath(course.exercises_dir, notebooks_dir(course))
+    exercises = os.path.relpath(course.exercises_dir, course.notebooks_dir)
     tests = f"{Path(exercises).as_posix()}/test_{exercise.module}.py"
     cells.append(CellSpec("checks", "code", checks_code(exercise, tests)))
     return cells
@@ -491,14 +490,9 @@ def build_notebook(course: Course, exercise: Exercise, *, reference: bool = Fals
     )
 
 
-def notebooks_dir(course: Course) -> Path:
-    """Where the students' notebooks go: `notebooks/` next to course.toml."""
-    return course.root / NOTEBOOKS_DIR
-
-
 def generated_notebooks(course: Course) -> dict[Path, str]:
     """Every students' notebook `autograder build` writes, with its JSON text."""
-    folder = notebooks_dir(course)
+    folder = course.notebooks_dir
     return {
         folder / f"{exercise.module}.ipynb": build_notebook(course, exercise)
         for exercise in course.exercises

@@ -367,8 +367,8 @@ def _build(course: Course, staging: Path, notebooks: bool) -> None:
             shutil.copyfile(path, exercises / path.name)  # public tests (and their helpers)
     for path, content in stubs.items():
         (exercises / path.name).write_text(content, encoding="utf-8")
-    if notebooks and (course.root / "notebooks").is_dir():
-        _copy_tree(course.root / "notebooks", staging / "notebooks")
+    if notebooks and course.notebooks_dir.is_dir():
+        _copy_tree(course.notebooks_dir, staging / "notebooks")
     if (course.root / EXPERIMENTS).is_dir():  # scripts students run, e.g. why attention won
         _copy_tree(course.root / EXPERIMENTS, staging / EXPERIMENTS)
     has_notebooks = (staging / "notebooks").is_dir()

@@ -87,6 +87,11 @@ class Course:
         return frozenset(e.module for e in self.exercises if e.module != module)
 
     @property
+    def notebooks_dir(self) -> Path:
+        """Where the students' notebooks are generated: `notebooks/` next to course.toml."""
+        return self.root / "notebooks"
+
+    @property
     def max_score(self) -> float:
         return sum(e.points for e in self.exercises)
 

@@ -1,10 +1,14 @@
 """Read what a student handed in, without running it, into one source text per exercise module.
 
 Accepted: a folder laid out like `exercises/` (nbgrader's `submitted/<student>/<assignment>/`
-is such a folder too), a single `.py` file, or a Jupyter notebook. A notebook, or a file whose
-name is not an exercise module, serves the exercise it is named after (`ex03_softmax.ipynb`), or
-else every exercise whose functions it defines: the others are not submitted. Sources are copied
-into a private folder the workers import from; the submission is never written to.
+is one), a single `.py` file, or a Jupyter notebook. A folder may also be wrapped in folders
+that hold nothing else (a student zipped the folder rather than its files), or be a whole copy
+of the student release (a GitHub repository), whose `exercises/` and `notebooks/` are read.
+A notebook, or a file whose name is not an exercise module, serves the exercise it is named
+after (`ex03_softmax.ipynb`), or else every exercise whose functions it defines: the others are
+not submitted. When two files serve one exercise, a module file comes before a notebook, but a
+file still as its stub never hides one with work in it. Sources are copied into a private
+folder the workers import from; the submission is never written to.
 
 A notebook becomes one module of its code cells, each after a `# --- code cell N` line, and
 `ModuleSource.cells` says where each cell starts: a worker runs a notebook cell by cell, as
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
+from autograder.course.stubs import has_work
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
 
@@ -152,11 +157,28 @@ def _served_modules(path: Path, source: str, course: Course, errors: list[str]) 
     return served
 
 
-def _add_notebook(submission: Submission, path: Path, text: str, course: Course) -> None:
-    notebook = notebook_module(text, path.name, submission.errors)
-    if notebook is not None:
-        for module in _served_modules(path, notebook.text, course, submission.errors):
-            submission.modules.setdefault(module, notebook)  # a module file comes first
+def _notebook_sources(
+    path: Path, text: str, course: Course, errors: list[str]
+) -> list[tuple[str, ModuleSource]]:
+    """The exercise modules a notebook serves, each with the notebook's code."""
+    notebook = notebook_module(text, path.name, errors)
+    if notebook is None:
+        return []
+    return [(module, notebook) for module in _served_modules(path, notebook.text, course, errors)]
+
+
+def _has_work(source: ModuleSource, functions: tuple[str, ...]) -> bool:
+    try:
+        return has_work(parse_source(source.text), functions)
+    except SyntaxError:
+        return True  # an attempt, if a broken one: the worker will say where
+
+
+def _chosen(sources: list[ModuleSource], functions: tuple[str, ...]) -> ModuleSource:
+    """The first of the sources found for one exercise that is not still its stub."""
+    if len(sources) > 1:
+        return next((s for s in sources if _has_work(s, functions)), sources[0])
+    return sources[0]
 
 
 def load_submission(path: Path, course: Course) -> Submission:
@@ -176,27 +198,76 @@ def load_submission(path: Path, course: Course) -> Submission:
             for module in _served_modules(path, text, course, submission.errors):
                 submission.modules[module] = ModuleSource(text, path.name)
         elif path.suffix == ".ipynb":
-            _add_notebook(submission, path, text, course)
+            submission.modules |= _notebook_sources(path, text, course, submission.errors)
         else:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
         return submission
-    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
-    for entry in entries:
-        if entry.name in modules:
-            text = _read_text(entry, path, submission.errors)
+    layout = (course.exercises_dir.name, course.notebooks_dir.name)
+    found: dict[str, list[ModuleSource]] = {}  # in order of preference
+    for folder in _work_folders(path, modules, layout):
+        entries = _visible(folder)
+        for entry in entries:
+            if entry.name in modules:
+                text = _read_text(entry, path, submission.errors)
+                if text is not None:
+                    found.setdefault(modules[entry.name], []).append(ModuleSource(text, entry.name))
+        for notebook in (e for e in entries if e.suffix == ".ipynb"):
+            text = _read_text(notebook, path, submission.errors)
             if text is not None:
-                submission.modules[modules[entry.name]] = ModuleSource(text, entry.name)
-    notebooks = [e for e in entries if e.suffix == ".ipynb"]
-    for notebook in notebooks:
-        text = _read_text(notebook, path, submission.errors)
-        if text is not None:
-            _add_notebook(submission, notebook, text, course)
+                for module, source in _notebook_sources(notebook, text, course, submission.errors):
+                    found.setdefault(module, []).append(source)
+    functions = {e.module: e.functions for e in course.exercises}
+    submission.modules = {m: _chosen(sources, functions[m]) for m, sources in found.items()}
     if not submission.modules and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
         submission.errors.append(
             f"{path}: no exercise module found (expected files like {listed}, or a notebook)"
+            + _elsewhere(path, modules)
         )
     return submission
+
+
+_WRAPPER_DEPTH = 3  # `submission/attention-course/exercises/`, at the most
+_ZIP_LEFTOVERS = frozenset({"__MACOSX"})  # what macOS's zip adds beside the folder it packs
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _holds_work(folder: Path, modules: dict[str, str]) -> bool:
+    return any(p.name in modules or p.suffix == ".ipynb" for p in _visible(folder))
+
+
+def _inside(folder: Path, path: Path) -> bool:
+    """Whether `folder` is in the submission at `path` (not a symlink out of it)."""
+    return folder.is_dir() and folder.resolve().is_relative_to(path.resolve())
+
+
+def _work_folders(path: Path, modules: dict[str, str], layout: tuple[str, ...]) -> list[Path]:
+    """The folders of the submission at `path` that hold the work: `path`; else, while a
+    folder holds no exercise file and only one folder (besides a zip tool's leftovers), that
+    one; else that folder's `layout` subfolders (a copy of the release: exercises/, notebooks/)
+    that hold exercise files."""
+    folder = path
+    for _ in range(_WRAPPER_DEPTH):
+        if _holds_work(folder, modules):
+            return [folder]
+        inner = [p for p in _visible(folder) if p.name not in _ZIP_LEFTOVERS]
+        if len(inner) != 1 or not _inside(inner[0], path):
+            break
+        folder = inner[0]
+    subfolders = [folder / name for name in layout]
+    return [f for f in subfolders if _inside(f, path) and _holds_work(f, modules)] or [folder]
+
+
+def _elsewhere(path: Path, modules: dict[str, str]) -> str:
+    """Where exercise files sit one folder down, for a submission with none at its top."""
+    found = [p.name for p in _visible(path) if _inside(p, path) and _holds_work(p, modules)]
+    if not found:
+        return ""
+    folders = " and ".join(f"{name}/" for name in found)
+    return f"; exercise files are in {folders}: hand in the files, not a folder around them"
 
 
 def materialise(submission: Submission, folder: Path) -> dict[str, Path]:

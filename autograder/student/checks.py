@@ -17,6 +17,7 @@ import torch
 
 from autograder.course.config import Exercise
 from autograder.course.forbidden import find_forbidden
+from autograder.course.stubs import FunctionNode, is_stub
 
 
 def _fail(what: str, problem: str, hint: str | None) -> None:
@@ -91,16 +92,8 @@ def stubbed_functions(module: ModuleType, functions: tuple[str, ...]) -> list[st
             tree = ast.parse(inspect.getsource(function)) if function is not None else None
         except (OSError, TypeError, SyntaxError):
             continue
-        body = tree.body[0].body if tree and isinstance(tree.body[0], ast.FunctionDef) else []
-        statements = [
-            s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
-        ]
-        if len(statements) == 1 and isinstance(statements[0], ast.Raise):
-            raised = statements[0].exc
-            if isinstance(raised, ast.Call):
-                raised = raised.func
-            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
-                stubs.append(name)
+        if tree and isinstance(tree.body[0], FunctionNode) and is_stub(tree.body[0]):
+            stubs.append(name)
     return stubs
 
 
