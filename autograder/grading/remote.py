@@ -207,8 +207,12 @@ class RemoteModule(ModuleProxy):
             self._worker = None
         return how
 
-    def _receive(self, worker: Worker, limit_s: float, doing: str) -> dict[str, Any]:
-        deadline = time.monotonic() + limit_s
+    def _receive(
+        self, worker: Worker, limit_s: float, doing: str, deadline: float | None = None
+    ) -> dict[str, Any]:
+        """The worker's next message, within `limit_s` (or by `deadline`, if the limit started
+        earlier)."""
+        deadline = time.monotonic() + limit_s if deadline is None else deadline
         try:
             message = wire.decode(worker.receive(wire.DEFAULT_LIMITS.max_bytes, deadline))
         except wire.FrameTimeout:
@@ -262,7 +266,7 @@ class RemoteModule(ModuleProxy):
         except wire.WireError:
             how = self._retire(worker)
             raise WorkerFailed(f"the worker {how} before {doing}") from None
-        return self._receive(worker, deadline - time.monotonic(), doing)
+        return self._receive(worker, self.exercise.time_limit_s, doing, deadline)
 
     def _result(
         self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str]
