@@ -88,6 +88,22 @@ def test_a_missing_function_is_named(grader, submission):
     assert any("defines no function simple_self_attention" in t.message for t in result.tests)
 
 
+def test_a_signature_other_than_the_courses_is_named_where_calls_fail(grader, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "import torch\n\ndef softmax(scores: torch.Tensor) -> torch.Tensor:\n"
+        "    e = (scores - scores.amax(-1, keepdim=True)).exp()\n"
+        "    return e / e.sum(-1, keepdim=True)\n"
+    )
+    tests = grader.grade(submission).exercises["softmax"].tests
+    raised = [t for t in tests if "raised TypeError" in t.message]
+    assert raised and all(
+        t.diagnosis == "your softmax(scores) cannot be called as the course's "
+        "softmax(scores, dim=-1)"
+        for t in raised
+    )
+    assert all(t.diagnosis is None for t in tests if t not in raised)
+
+
 def test_exit_crash_and_hang_fail_their_tests_and_grading_goes_on(grader, submission, course):
     (submission / "ex02_normalization.py").write_text(
         "import os, time\n\ndef normalize(scores, dim=-1):\n"

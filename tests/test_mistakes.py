@@ -396,7 +396,7 @@ def test_each_mistake_loses_points_and_is_named(course, references, suites, mist
     )
     outcomes = run_tests(suites, context, [exercise.id])
     failed = [
-        o for o in diagnosed(outcomes, {exercise.id: student}, course) if o.status == "failed"
+        o for o in diagnosed(outcomes, {exercise.id: student}, course, {}) if o.status == "failed"
     ]
     assert failed, "no hidden test catches this mistake"
     assert mistake.diagnosis() in {o.diagnosis for o in failed}

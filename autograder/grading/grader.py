@@ -19,9 +19,11 @@ from types import ModuleType
 import torch
 
 from autograder.course.config import Course, Exercise
+from autograder.grading.errors import says_raised
 from autograder.grading.remote import WORKER_USER, RemoteModule
 from autograder.grading.replay import CachedModule, Plan, record_plans
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
+from autograder.grading.signatures import signature_diagnoses
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.submission import ModuleSource, load_submission, materialise
 from autograder.mistakes import diagnose_failures
@@ -112,17 +114,36 @@ def _check_reachable(folder: Path, user: str) -> None:
         )
 
 
+def _raised_type_error(outcome: TestOutcome, course: Course) -> str | None:
+    """The function whose call raised TypeError and failed the test, if one did."""
+    if outcome.status != "failed":
+        return None
+    functions = course.exercise(outcome.exercise).functions
+    return next((f for f in functions if says_raised(outcome.message, f, "TypeError")), None)
+
+
 def diagnosed(
-    outcomes: list[TestOutcome], students: dict[str, ModuleProxy], course: Course
+    outcomes: list[TestOutcome],
+    students: dict[str, ModuleProxy],
+    course: Course,
+    signatures: dict[tuple[str, str], str],
 ) -> list[TestOutcome]:
-    """Name the common mistake behind each failed test, where the catalogue recognises one
-    (only exercises with a failure are probed, with a few more calls to the student)."""
+    """Name the common mistake behind each failed test: a signature other than the reference's
+    (`signature_diagnoses`), or one the catalogue recognises (only exercises with a failure are
+    probed, with a few more calls to the student)."""
     names: dict[tuple[str, str], str] = {}
+    for outcome in outcomes:
+        function = _raised_type_error(outcome, course)
+        if function and (outcome.exercise, function) in signatures:
+            names[outcome.exercise, outcome.name] = signatures[outcome.exercise, function]
     for exercise in course.exercises:
         failed = [
             o.name
             for o in outcomes
-            if o.exercise == exercise.id and o.status == "failed" and not o.not_attempted
+            if o.exercise == exercise.id
+            and o.status == "failed"
+            and not o.not_attempted
+            and (o.exercise, o.name) not in names
         ]
         if failed and exercise.id in students:
             found = diagnose_failures(students[exercise.id], exercise, failed)
@@ -233,9 +254,14 @@ class Grader:
                 self.course, self.references, lambda e: proxies[e.id], submission.modules
             )
             try:
-                outcomes = diagnosed(
-                    run_tests(self.tests, context, submitted), proxies, self.course
+                outcomes = run_tests(self.tests, context, submitted)
+                signatures = signature_diagnoses(
+                    self.course,
+                    submission.modules,
+                    self._reference_sources,
+                    {o.exercise for o in outcomes if _raised_type_error(o, self.course)},
                 )
+                outcomes = diagnosed(outcomes, proxies, self.course, signatures)
             finally:
                 for proxy in proxies.values():
                     proxy.kill()
