@@ -753,3 +753,25 @@ def test_formats_registry(report: Report) -> None:
         assert render(report) == first, name  # pure: same input, same text
     assert report == before
     assert from_json(FORMATS["json"](report)) == report
+
+
+def test_tests_that_fail_alike_are_said_once_in_student_feedback() -> None:
+    # A module that does not import fails every test with the same message.
+    broken = "ex04_context_vectors.py does not parse (line 3, column 1): invalid syntax"
+    tests = (
+        TestResult(name="test_a", score=0.0, max_score=1.0, status="failed", message=broken),
+        TestResult(name="test_b", score=0.0, max_score=2.0, status="timeout", message="slow"),
+        TestResult(name="test_c", score=0.0, max_score=1.0, status="failed", message=broken),
+    )
+    exercise = ExerciseResult(
+        id="context", title="Context", score=0.0, max_score=4.0, status="failed", tests=tests
+    )
+    report = Report(score=0.0, max_score=4.0, gradable=True, exercises={"context": exercise})
+    text = markdown.render(report)
+    assert "- ✗ **test\\_a, test\\_c (2 tests)**: failed, 0 / 2" in text
+    assert "- ✗ **test\\_b**: timed out, 0 / 2" in text
+    assert text.count(md_code_block(broken)) == 1
+    assert text.index("test\\_a, test\\_c") < text.index("test\\_b")  # by first appearance
+    page = html.render(report)
+    assert "<strong>test_a, test_c (2 tests)</strong>: failed, 0 / 2" in page
+    assert page.count(broken) == 1

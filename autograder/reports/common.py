@@ -59,9 +59,25 @@ def exercise_summary(ex: ExerciseResult) -> str:
     return f"{EXERCISE_STATUS_LABELS[ex.status]}, {score_text(ex.score, ex.max_score)}"
 
 
-def test_summary(test: TestResult) -> str:
-    """e.g. "timed out, 0 / 2"."""
-    return f"{TEST_STATUS_LABELS[test.status]}, {score_text(test.score, test.max_score)}"
+def failures(tests: list[TestResult]) -> list[list[TestResult]]:
+    """Not-passed tests grouped by what they say (status, message, likely mistake), in order of
+    first appearance: a module that does not import fails every test alike, said once."""
+    groups: dict[tuple[str, str, str | None], list[TestResult]] = {}
+    for test in tests:
+        groups.setdefault((test.status, test.message, test.diagnosis), []).append(test)
+    return list(groups.values())
+
+
+def failure_names(group: list[TestResult]) -> str:
+    """e.g. "test_a" or "test_a, test_b (2 tests)"."""
+    names = ", ".join(t.name for t in group)
+    return names if len(group) == 1 else f"{names} ({len(group)} tests)"
+
+
+def failure_summary(group: list[TestResult]) -> str:
+    """e.g. "timed out, 0 / 2" for tests that failed alike."""
+    score, max_score = (sum(t.score for t in group), sum(t.max_score for t in group))
+    return f"{TEST_STATUS_LABELS[group[0].status]}, {score_text(score, max_score)}"
 
 
 def student_tests(

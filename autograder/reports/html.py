@@ -11,11 +11,13 @@ from .common import (
     UNGRADABLE,
     clean_text,
     exercise_summary,
+    failure_names,
+    failure_summary,
+    failures,
     hidden_summary,
     notices,
     score_text,
     student_tests,
-    test_summary,
     truncate,
 )
 from .model import ExerciseResult, Report, TestResult
@@ -71,7 +73,8 @@ def _exercise(ex: ExerciseResult) -> str:
         )
         parts.append(f"<p>Passed:</p>\n<ul>{items}</ul>")
     if not_passed:
-        parts.append("<p>Not passed:</p>\n<ul>" + "".join(map(_failure, not_passed)) + "</ul>")
+        items = "".join(map(_failure, failures(not_passed)))
+        parts.append(f"<p>Not passed:</p>\n<ul>{items}</ul>")
     if hidden:
         parts.append(f"<p>{_e(hidden_summary(hidden))}</p>")
     if ex.output:
@@ -79,8 +82,10 @@ def _exercise(ex: ExerciseResult) -> str:
     return "\n".join(parts) + "\n</section>"
 
 
-def _failure(test: TestResult) -> str:
-    parts = [f"<li>✗ <strong>{_e(test.name)}</strong>: {_e(test_summary(test))}"]
+def _failure(group: list[TestResult]) -> str:
+    """Tests that failed alike: their names, then what they say, once."""
+    test = group[0]
+    parts = [f"<li>✗ <strong>{_e(failure_names(group))}</strong>: {_e(failure_summary(group))}"]
     if test.message:
         parts.append(f"<pre>{_e(test.message)}</pre>")
     if test.diagnosis:

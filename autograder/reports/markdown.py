@@ -5,6 +5,9 @@ from __future__ import annotations
 from .common import (
     UNGRADABLE,
     exercise_summary,
+    failure_names,
+    failure_summary,
+    failures,
     hidden_summary,
     md_code_block,
     md_inline,
@@ -12,7 +15,6 @@ from .common import (
     notices,
     score_text,
     student_tests,
-    test_summary,
     truncate,
 )
 from .model import ExerciseResult, Report
@@ -41,9 +43,10 @@ def _exercise(ex: ExerciseResult) -> str:
         parts.append("Passed:\n\n" + "\n".join(lines))
     if not_passed:
         parts.append("Not passed:")
-    for test in not_passed:
-        parts.append(f"- ✗ **{md_inline(test.name)}**: {md_inline(test_summary(test))}")
-        if details := md_test_details(test):
+    for group in failures(not_passed):
+        names, summary = md_inline(failure_names(group)), md_inline(failure_summary(group))
+        parts.append(f"- ✗ **{names}**: {summary}")
+        if details := md_test_details(group[0]):
             parts.append(details)
     if hidden:
         parts.append(md_inline(hidden_summary(hidden)))
