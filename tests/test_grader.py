@@ -278,6 +278,21 @@ def test_folders_around_work_elsewhere_are_named(grader, submission, tmp_path):
     )
 
 
+def test_a_module_under_another_name_is_pointed_out_not_graded(grader, submission):
+    # As a browser names a second download; the grader reads only the exercise's file name.
+    (submission / "ex03_softmax.py").rename(submission / "ex03_softmax (1).py")
+    (submission / "ex02_normalization.py").rename(submission / "Normalization.py")
+    report = grader.grade(submission)
+    softmax, normalization = report.exercises["softmax"], report.exercises["normalization"]
+    assert softmax.status == normalization.status == "not_submitted"
+    assert softmax.message == (
+        "ex03_softmax.py was not submitted: ex03_softmax (1).py defines its functions, but the "
+        "grader reads only ex03_softmax.py; rename it"
+    )
+    assert normalization.message.startswith("ex02_normalization.py was not submitted: Norma")
+    assert report.exercises["dot_scores"].status == "complete"
+
+
 def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_path):
     os.mkfifo(submission / "ex05_rnn_step.py.fifo")
     (submission / "ex05_rnn_step.py").unlink()

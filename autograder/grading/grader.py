@@ -25,7 +25,12 @@ from autograder.grading.replay import CachedModule, Plan, record_plans
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.signatures import signature_diagnoses
 from autograder.grading.student import InProcessModule, ModuleProxy
-from autograder.grading.submission import ModuleSource, load_submission, materialise
+from autograder.grading.submission import (
+    ModuleSource,
+    Submission,
+    load_submission,
+    materialise,
+)
 from autograder.mistakes import diagnose_failures
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
 from autograder.sandbox.confine import (
@@ -100,6 +105,17 @@ def exercise_result(
         message=message,
         output=output,
         tests=tests,
+    )
+
+
+def _misnamed(exercise: Exercise, submission: Submission) -> str:
+    """Why an exercise was not submitted, when a file under another name defines it."""
+    file = submission.misnamed.get(exercise.module)
+    if file is None:
+        return ""
+    return (
+        f"{exercise.filename} was not submitted: {file} defines its functions, but the grader "
+        f"reads only {exercise.filename}; rename it"
     )
 
 
@@ -278,7 +294,7 @@ class Grader:
                 mine,
                 exercise.module in paths,
                 "".join(proxy.output) if proxy else "",
-                "\n".join(proxy.cell_errors) if proxy else "",
+                "\n".join(proxy.cell_errors) if proxy else _misnamed(exercise, submission),
             )
         return Report(
             score=math.fsum(e.score for e in exercises.values()),

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
-from autograder.course.stubs import has_work
+from autograder.course.stubs import FunctionNode, has_work
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
 
@@ -55,6 +55,8 @@ class Submission:
     name: str
     modules: dict[str, ModuleSource] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # for a module not found, a file that defines its functions under another name
+    misnamed: dict[str, str] = field(default_factory=dict)
 
 
 def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
@@ -204,7 +206,8 @@ def load_submission(path: Path, course: Course) -> Submission:
         return submission
     layout = (course.exercises_dir.name, course.notebooks_dir.name)
     found: dict[str, list[ModuleSource]] = {}  # in order of preference
-    for folder in _work_folders(path, modules, layout):
+    folders = _work_folders(path, modules, layout)
+    for folder in folders:
         entries = _visible(folder)
         for entry in entries:
             if entry.name in modules:
@@ -218,6 +221,10 @@ def load_submission(path: Path, course: Course) -> Submission:
                     found.setdefault(module, []).append(source)
     functions = {e.module: e.functions for e in course.exercises}
     submission.modules = {m: _chosen(sources, functions[m]) for m, sources in found.items()}
+    missing = {e.module: e.functions for e in course.exercises if e.module not in found}
+    if missing:
+        strays = [e for f in folders for e in _visible(f) if e.suffix == ".py"]
+        submission.misnamed = _misnamed(strays, missing, path)
     if not submission.modules and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
         submission.errors.append(
@@ -225,6 +232,23 @@ def load_submission(path: Path, course: Course) -> Submission:
             + _elsewhere(path, modules)
         )
     return submission
+
+
+def _misnamed(files: list[Path], missing: dict[str, tuple[str, ...]], root: Path) -> dict[str, str]:
+    """For each missing module, the first of `files` (modules named otherwise: `Softmax.py`,
+    `ex03_softmax (1).py`) that defines one of its functions, as a hint for the student."""
+    found: dict[str, str] = {}
+    for file in files:
+        text = _read_text(file, root, [])
+        try:
+            tree = parse_source(text) if text is not None else ast.Module([], [])
+        except SyntaxError:
+            continue
+        defined = {n.name for n in tree.body if isinstance(n, FunctionNode)}
+        for module, functions in missing.items():
+            if module not in found and defined & set(functions):
+                found[module] = file.name
+    return found
 
 
 _WRAPPER_DEPTH = 3  # `submission/attention-course/exercises/`, at the most
