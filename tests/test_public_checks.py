@@ -80,6 +80,17 @@ def test_forbidden_calls_fail_with_their_location(tmp_path, submission):
     assert "ex03_softmax.py:4:12: uses torch.softmax, which this exercise forbids" in result.stdout
 
 
+def test_a_forbidden_call_is_not_explained_by_the_modules_likely_mistake(tmp_path, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "import torch\n\ndef softmax(scores, dim=-1):\n    return torch.softmax(scores, 0)\n"
+    )
+    result, _ = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert "softmax along dim 0, whatever `dim` says" in result.stdout  # under other checks
+    forbidden = result.stdout.split("test_no_forbidden_calls ___")[1].split("public checks")[0]
+    assert "uses torch.softmax, which this exercise forbids" in forbidden
+    assert "likely mistake" not in forbidden
+
+
 def test_a_module_that_does_not_parse_is_reported_by_line(tmp_path, submission):
     (submission / "ex02_normalization.py").write_text(
         "def normalize(scores, dim=-1):\n    return (\n"

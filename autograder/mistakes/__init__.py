@@ -7,6 +7,7 @@ mistake = diagnose(student, exercise, "softmax")  # a Mistake, or None
 from autograder.mistakes.base import Mistake, Probe
 from autograder.mistakes.catalogue import all_mistakes, get, mistakes_for, probes_for
 from autograder.mistakes.detect import (
+    NOT_DIAGNOSED,
     diagnose,
     diagnose_exercise,
     diagnose_failures,
@@ -15,6 +16,7 @@ from autograder.mistakes.detect import (
 )
 
 __all__ = [
+    "NOT_DIAGNOSED",
     "Mistake",
     "Probe",
     "all_mistakes",
