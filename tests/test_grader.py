@@ -86,6 +86,14 @@ def test_a_missing_function_is_named(grader, submission):
     result = report.exercises["context_vectors"]
     assert 0 < result.score < result.max_score
     assert any("defines no function simple_self_attention" in t.message for t in result.tests)
+    (submission / "ex03_softmax.py").write_text(
+        (ROOT / "solutions/ex03_softmax.py").read_text().replace("def softmax(", "def soft_max(")
+    )
+    messages = {t.message for t in grader.grade(submission).exercises["softmax"].tests}
+    assert (
+        "softmax raised AttributeError: ex03_softmax.py defines no function softmax (it "
+        "defines soft_max: the tests call softmax)" in messages
+    )
 
 
 def test_a_signature_other_than_the_courses_is_named_where_calls_fail(grader, submission):

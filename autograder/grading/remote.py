@@ -12,6 +12,8 @@ the same exception for a call that timed out or killed the worker.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import pwd
 import re
 import time
@@ -23,7 +25,9 @@ from typing import Any
 from torch import Tensor
 
 from autograder.course.config import Exercise
+from autograder.course.forbidden import parse_source
 from autograder.course.independence import cross_import_message
+from autograder.course.stubs import FunctionNode
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
@@ -306,11 +310,26 @@ class RemoteModule(ModuleProxy):
 
     def _missing(self, function: str) -> str:
         """Why the module has no `function`, with a hint when the source does define it, only
-        not at the top level (under `if __name__ == "__main__":`, say)."""
+        not at the top level (under `if __name__ == "__main__":`, say), or defines one of a
+        name close to it."""
         message = f"{self.source.file} defines no function {function}"
         if re.search(rf"^[ \t]+def {re.escape(function)}\b", self.source.text, re.MULTILINE):
-            message += " at its top level, where the grader looks (is it indented under an `if`?)"
+            return (
+                message
+                + " at its top level, where the grader looks (is it indented under an `if`?)"
+            )
+        close = difflib.get_close_matches(function, self._top_level_functions, n=1)
+        if close:
+            message += f" (it defines {close[0]}: the tests call {function})"
         return message
+
+    @functools.cached_property
+    def _top_level_functions(self) -> list[str]:
+        try:
+            tree = parse_source(self.source.text)
+        except SyntaxError:
+            return []
+        return [node.name for node in tree.body if isinstance(node, FunctionNode)]
 
     def kill(self) -> None:
         """Kill the worker without waiting (`close` reaps it): lets a grader stop many at once."""
