@@ -318,7 +318,8 @@ class RemoteModule(ModuleProxy):
                 message
                 + " at its top level, where the grader looks (is it indented under an `if`?)"
             )
-        close = difflib.get_close_matches(function, self._top_level_functions, n=1)
+        others = [f for f in self._top_level_functions if f not in self.exercise.functions]
+        close = difflib.get_close_matches(function, others, n=1)
         if close:
             message += f" (it defines {close[0]}: the tests call {function})"
         return message
