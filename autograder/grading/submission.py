@@ -30,7 +30,7 @@ from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
-from autograder.course.stubs import FunctionNode, has_work
+from autograder.course.stubs import has_work
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
 
@@ -234,19 +234,19 @@ def load_submission(path: Path, course: Course) -> Submission:
     return submission
 
 
+MAX_STRAY_FILES = 50  # other modules of a submission read for `_misnamed`'s hint
+
+
 def _misnamed(files: list[Path], missing: dict[str, tuple[str, ...]], root: Path) -> dict[str, str]:
     """For each missing module, the first of `files` (modules named otherwise: `Softmax.py`,
-    `ex03_softmax (1).py`) that defines one of its functions, as a hint for the student."""
+    `ex03_softmax (1).py`) that defines one of its functions at its top level, as a hint for
+    the student. A hint only: the text is searched, not parsed, and only so many files."""
     found: dict[str, str] = {}
-    for file in files:
-        text = _read_text(file, root, [])
-        try:
-            tree = parse_source(text) if text is not None else ast.Module([], [])
-        except SyntaxError:
-            continue
-        defined = {n.name for n in tree.body if isinstance(n, FunctionNode)}
+    for file in files[:MAX_STRAY_FILES]:
+        text = _read_text(file, root, []) or ""
         for module, functions in missing.items():
-            if module not in found and defined & set(functions):
+            names = "|".join(map(re.escape, functions))
+            if module not in found and re.search(rf"^(async\s+)?def\s+({names})\b", text, re.M):
                 found[module] = file.name
     return found
 
