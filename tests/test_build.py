@@ -9,6 +9,8 @@ import pytest
 from autograder.build.exercises import check_exercises, generated_exercises
 from autograder.build.notebooks import generated_notebooks
 from autograder.build.stubs import SolutionMarkupError, find_regions, make_stub, solution_body_lines
+from autograder.course.stubs import has_work
+from autograder.grading.submission import notebook_module
 from tests.conftest import ROOT
 
 SOLUTION = '''"""Doc."""
@@ -123,3 +125,17 @@ def test_no_solution_imports_another_exercise(course):
         }
         assert not imported & modules, f"{exercise.module} imports {imported & modules}"
         assert imported <= {"torch", "math"}, f"{exercise.module} imports {imported}"
+
+
+def test_generated_stubs_count_as_no_work_and_solutions_as_work(course):
+    # The grader prefers whichever of a module and a notebook is not still its stub.
+    for exercise in course.exercises:
+        stub = (course.exercises_dir / exercise.filename).read_text()
+        notebook = notebook_module(
+            (course.notebooks_dir / f"{exercise.module}.ipynb").read_text(), "stub.ipynb", []
+        )
+        solution = (course.solutions_dir / exercise.filename).read_text()
+        assert notebook is not None
+        assert not has_work(ast.parse(stub), exercise.functions), exercise.id
+        assert not has_work(ast.parse(notebook.text), exercise.functions), exercise.id
+        assert has_work(ast.parse(solution), exercise.functions), exercise.id
