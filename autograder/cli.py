@@ -6,6 +6,7 @@ import argparse
 import functools
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -54,6 +55,24 @@ def _nbgrader(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(option: str, path: Path, *, folder: bool = False) -> None:
+    """Fail before grading, not after, if the file (or, with `folder`, the folder) that
+    `option` names cannot be written: the other kind stands in its place, or its folder, made
+    if missing, takes no new file."""
+    if path.exists() and path.is_dir() != folder:
+        kind = "a file, not a folder" if folder else "a folder; give a file name"
+        raise CommandError(f"{option} {path}: is {kind}")
+    where = path if folder else path.parent
+    if where.exists() and not where.is_dir():
+        raise CommandError(f"{option} {path}: {where} is not a folder")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=where, prefix=".probe"):
+            pass
+    except OSError as error:
+        raise CommandError(f"{option} {path}: cannot write there ({error.strerror})") from None
+
+
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     formats = args.format or ["markdown"]
     outs = args.out or ["-"] * len(formats)
@@ -64,6 +83,9 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise CommandError(f"unknown --format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    for out in outs:
+        if out != "-":
+            _check_writable("--out", Path(out))
     return list(zip(formats, outs, strict=True))
 
 
@@ -80,7 +102,10 @@ def _grade(args: argparse.Namespace) -> int:
         if out == "-":
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
         else:
-            atomic_write_text(Path(out), text)
+            try:
+                atomic_write_text(Path(out), text)
+            except OSError as error:  # checked before grading, so only if it changed since
+                raise CommandError(f"--out {out}: could not write ({error.strerror})") from None
     return 0
 
 
@@ -92,6 +117,10 @@ def _grade_all(args: argparse.Namespace) -> int:
         raise CommandError("--strict: this kernel offers no Landlock (see `autograder doctor`)")
     if args.nbgrader_course is not None:
         _check_nbgrader_course(args.nbgrader_course)
+    _check_writable("--db", args.db)
+    _check_writable("--reports", args.reports, folder=True)
+    if args.csv is not None:
+        _check_writable("--csv", args.csv)
     factory = functools.partial(real_grader, strict=True) if args.strict else real_grader
     summary = grade_all(
         args.root,

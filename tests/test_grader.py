@@ -381,6 +381,37 @@ def test_the_command_explains_bad_arguments(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_outputs_that_cannot_be_written_are_refused_before_grading(tmp_path):
+    folder = tmp_path / "a folder"
+    folder.mkdir()
+    a_file = tmp_path / "a file"
+    a_file.write_text("")
+    autograder = [sys.executable, "-m", "autograder"]
+    refused = {
+        "--out {folder}: is a folder; give a file name": [
+            "grade", str(ROOT / "exercises"), "--format", "json", "--out", str(folder)
+        ],
+        "--out {file}/x.json: {file} is not a folder": [
+            "grade", str(ROOT / "exercises"), "--format", "json", "--out", f"{a_file}/x.json"
+        ],
+        "--reports {file}: is a file, not a folder": [
+            "grade-all", str(tmp_path), "--db", str(tmp_path / "db"), "--reports", str(a_file)
+        ],
+        "--csv {folder}: is a folder; give a file name": [
+            "grade-all", str(tmp_path), "--db", str(tmp_path / "db"), "--reports",
+            str(tmp_path / "reports"), "--csv", str(folder),
+        ],
+    }  # fmt: skip
+    for message, arguments in refused.items():
+        result = subprocess.run(
+            [*autograder, *arguments], capture_output=True, text=True, timeout=120
+        )
+        expected = message.format(folder=folder, file=a_file)
+        assert result.returncode == 2 and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "db").exists(), "nothing was graded"
+
+
 def test_no_worker_is_left_behind(grader, submission):
     grader.grade(submission)
     children = subprocess.run(
