@@ -50,6 +50,7 @@ def _build(args: argparse.Namespace) -> int:
 def _nbgrader(args: argparse.Namespace) -> int:
     from autograder.build.nbgrader_course import write_nbgrader_course
 
+    _check_writable("OUT", args.out, folder=True)
     written = write_nbgrader_course(load_course(args.course), args.out)
     print(f"wrote the nbgrader course to {args.out} ({len(written)} files)")
     return 0
@@ -211,6 +212,7 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
+    _check_writable("OUT", args.out)
     path = build_gradescope_bundle(load_course(args.course), args.out)
     print(f"wrote the Gradescope autograder {path}")
     return 0

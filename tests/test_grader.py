@@ -397,6 +397,8 @@ def test_outputs_that_cannot_be_written_are_refused_before_grading(tmp_path):
         "--reports {file}: is a file, not a folder": [
             "grade-all", str(tmp_path), "--db", str(tmp_path / "db"), "--reports", str(a_file)
         ],
+        "OUT {folder}: is a folder; give a file name": ["bundle", "gradescope", str(folder)],
+        "OUT {file}: is a file, not a folder": ["nbgrader", str(a_file)],
         "--csv {folder}: is a folder; give a file name": [
             "grade-all", str(tmp_path), "--db", str(tmp_path / "db"), "--reports",
             str(tmp_path / "reports"), "--csv", str(folder),
