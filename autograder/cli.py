@@ -30,6 +30,24 @@ class CommandError(Exception):
     """The command cannot do what was asked; the message says why (exit status 2)."""
 
 
+def _check_writable(option: str, path: Path, *, folder: bool = False) -> None:
+    """Fail before the work, not after it, if the file (or, with `folder`, the folder) that
+    `option` names cannot be written: the other kind stands in its place, or its folder, made
+    if missing, takes no new file."""
+    if path.exists() and path.is_dir() != folder:
+        kind = "a file, not a folder" if folder else "a folder; give a file name"
+        raise CommandError(f"{option} {path}: is {kind}")
+    where = path if folder else path.parent
+    if where.exists() and not where.is_dir():
+        raise CommandError(f"{option} {path}: {where} is not a folder")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=where, prefix=".probe"):
+            pass
+    except OSError as error:
+        raise CommandError(f"{option} {path}: cannot write there ({error.strerror})") from None
+
+
 def _build(args: argparse.Namespace) -> int:
     # nbformat comes with the notebooks extra: the grader alone (on Gradescope, say) lacks it.
     from autograder.build.notebooks import check_notebooks, write_notebooks
@@ -54,24 +72,6 @@ def _nbgrader(args: argparse.Namespace) -> int:
     written = write_nbgrader_course(load_course(args.course), args.out)
     print(f"wrote the nbgrader course to {args.out} ({len(written)} files)")
     return 0
-
-
-def _check_writable(option: str, path: Path, *, folder: bool = False) -> None:
-    """Fail before grading, not after, if the file (or, with `folder`, the folder) that
-    `option` names cannot be written: the other kind stands in its place, or its folder, made
-    if missing, takes no new file."""
-    if path.exists() and path.is_dir() != folder:
-        kind = "a file, not a folder" if folder else "a folder; give a file name"
-        raise CommandError(f"{option} {path}: is {kind}")
-    where = path if folder else path.parent
-    if where.exists() and not where.is_dir():
-        raise CommandError(f"{option} {path}: {where} is not a folder")
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=where, prefix=".probe"):
-            pass
-    except OSError as error:
-        raise CommandError(f"{option} {path}: cannot write there ({error.strerror})") from None
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
