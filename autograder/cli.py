@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.metadata
 import os
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
 from autograder.sandbox.confine import probe, python_out_of_workers_reach
 from autograder.sandbox.pool import ForkServer, SandboxError
+
+DISTRIBUTION = "attention-course"  # the package that installs this command
 
 
 class CommandError(Exception):
@@ -218,8 +221,17 @@ def _bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    """This grader's version, as installed (a CI log then says which one graded)."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"autograder {_version()}")
     parser.add_argument(
         "--course", type=Path, default=None, help="course.toml (default: the project's)"
     )

@@ -381,6 +381,16 @@ def test_the_command_explains_bad_arguments(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_the_command_says_its_version():
+    from importlib.metadata import version
+
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "--version"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"autograder {version('attention-course')}\n"
+
+
 def test_outputs_that_cannot_be_written_are_refused_before_grading(tmp_path):
     folder = tmp_path / "a folder"
     folder.mkdir()
