@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,18 @@ def test_sigkill_then_resume_grades_only_what_is_missing(env, tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
     assert json.loads(env.csv()[0]["score"]) == 15
+
+
+def test_a_change_of_the_grading_grades_everything_again(env):
+    # A fixed hidden suite, reference or course.toml entry: the stored grades are stale.
+    env.grade()
+    alpha, *others = env.course.exercises
+    env.course = replace(env.course, exercises=(replace(alpha, points=20.0), *others))
+
+    again = env.grade()
+
+    assert (again.graded, again.skipped) == (3, 0)
+    assert len(calls(env.log)) == 6
+    assert [r["score"] for r in env.csv()] == ["25", "20", "5"]  # the new grading's
+    assert len(env.rows()) == 6, "the first grading's results are kept"
+    assert (env.grade().graded, env.grade().skipped) == (0, 3)

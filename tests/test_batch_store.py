@@ -61,3 +61,32 @@ def test_a_database_of_another_version_or_kind_is_refused(env, tmp_path):
         env.grade()
     with pytest.raises(BatchError, match="no such results database"):
         export_csv(tmp_path / "missing.sqlite", env.course, tmp_path / "x.csv")
+
+
+def test_a_version_1_database_is_upgraded_and_its_results_graded_again(env):
+    # Version 1 stored no grading: its results stand for none, and are graded again.
+    env.db.parent.mkdir(parents=True)
+    with sqlite3.connect(env.db) as conn:
+        conn.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "INSERT INTO meta VALUES ('schema_version', '1');"
+            "CREATE TABLE results (student TEXT NOT NULL, assignment TEXT NOT NULL, "
+            "content_hash TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, "
+            "report_json TEXT NOT NULL, graded_at TEXT NOT NULL, "
+            "PRIMARY KEY (student, assignment, content_hash));"
+            "CREATE TABLE latest (student TEXT NOT NULL, assignment TEXT NOT NULL, "
+            "content_hash TEXT NOT NULL, seen_at TEXT NOT NULL, "
+            "PRIMARY KEY (student, assignment));"
+            "INSERT INTO results VALUES ('alice', '', 'old', 1, 15, '{}', '2026-01-01');"
+        )
+    conn.close()
+
+    summary = env.grade()
+
+    assert (summary.graded, summary.skipped) == (3, 0)
+    with sqlite3.connect(env.db) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        kept = conn.execute("SELECT grading, score FROM results WHERE content_hash = 'old'")
+        assert version == (str(DB_SCHEMA_VERSION),) and kept.fetchall() == [("", 1.0)]
+    conn.close()
+    assert [r["score"] for r in env.csv()] == ["15", "10", "5"]

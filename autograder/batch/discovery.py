@@ -7,18 +7,22 @@ even if there is only one assignment. Hidden entries (`.x`), `__pycache__` and f
 are ignored; a symlinked folder that points outside ROOT is refused.
 
 A submission is fingerprinted by a sha256 of its files' relative paths and bytes
-(`content_hash`); a refused one by a hash of the reason (`fingerprint`).
+(`content_hash`); a refused one by a hash of the reason (`fingerprint`). What grades it is
+fingerprinted too (`grading_fingerprint`): a result stands only for the grading that made it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import autograder
 from autograder.batch.names import storable_name
+from autograder.course.config import Course
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 
 # One file over this, the largest notebook the grader reads: the submission is refused.
@@ -186,3 +190,31 @@ def fingerprint(submission: Submission) -> tuple[str, str | None]:
         except OSError as error:
             problem = f"cannot be read: {error.strerror or error}"
     return REFUSED_PREFIX + hashlib.sha256(problem.encode("utf-8", "replace")).hexdigest(), problem
+
+
+_GRADER_SOURCES = (".py", ".ini", ".toml")
+
+
+def grading_fingerprint(course: Course) -> str:
+    """A sha256 of what decides a grade besides the submission: the exercises' configuration
+    (points, tolerances, limits...), their reference solutions, this grader's code (hidden
+    suites and verdicts included) and torch's version. A stored result stands for one grading:
+    when this changes, every submission is graded again."""
+    package = Path(autograder.__file__).parent
+    named = [
+        (f"solutions/{e.filename}", course.solutions_dir / e.filename) for e in course.exercises
+    ]
+    named += [
+        (f"autograder/{path.relative_to(package).as_posix()}", path)
+        for path in sorted(package.rglob("*"))
+        if path.suffix in _GRADER_SOURCES and "__pycache__" not in path.parts
+    ]
+    digest = hashlib.sha256(b"attention-autograder/grading/1\0")
+    parts = [importlib.metadata.version("torch").encode(), repr(course.exercises).encode()]
+    for name, path in named:
+        # a missing solution stops the grader itself, with its own message
+        parts += [name.encode(), path.read_bytes() if path.is_file() else b""]
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()

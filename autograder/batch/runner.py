@@ -35,7 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from autograder.batch.discovery import Submission, find_submissions, fingerprint
+from autograder.batch.discovery import (
+    Submission,
+    find_submissions,
+    fingerprint,
+    grading_fingerprint,
+)
 from autograder.batch.errors import BatchError
 from autograder.batch.names import display_name, report_filename
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
@@ -264,6 +269,7 @@ class _Batch:
     ) -> None:
         self.course, self.store, self.reports_dir = course, store, reports_dir
         self.bar, self.factory = bar, factory
+        self.grading = grading_fingerprint(course)  # a result stored under another is stale
         self.summary = BatchSummary()
 
     def report_path(self, submission: Submission) -> Path:
@@ -289,7 +295,7 @@ class _Batch:
         for submission in submissions:
             self.bar.show("checking", submission)
             content, problem = fingerprint(submission)
-            stored = self.store.find(submission.key, content)
+            stored = self.store.find(submission.key, content, self.grading)
             if stored is not None:
                 try:
                     report = from_json(stored)
@@ -322,7 +328,7 @@ class _Batch:
     def finish(self, job: _Job, report: Report, *, stored: bool, status: Status) -> None:
         """Commit first, then the report file: a crash between them is repaired next run."""
         if stored:
-            self.store.add(job.submission.key, job.content, report)
+            self.store.add(job.submission.key, job.content, self.grading, report)
         write_json(report, self.report_path(job.submission))
         self.done(job.submission, report, status)
 

@@ -2,11 +2,13 @@
 and nbgrader's.
 
 Schema version `DB_SCHEMA_VERSION`: `meta(key, value)` holds `schema_version`;
-`results(student, assignment, content_hash, score, max_score, report_json, graded_at)` one row
-per graded content, assignment "" outside nbgrader trees; `latest(student, assignment,
-content_hash, seen_at)` the content each student had at the last run, which is what the CSV
-shows (so a submission reverted to an earlier, already graded version shows that version's
-grade). A `<db>.lock` file next to it keeps two runs from sharing one database.
+`results(student, assignment, content_hash, grading, score, max_score, report_json, graded_at)`
+one row per content graded under one grading (`grading_fingerprint`), assignment "" outside
+nbgrader trees; `latest(student, assignment, content_hash, seen_at)` the content each student
+had at the last run, which is what the CSV shows, with its most recent grade (so a submission
+reverted to an earlier, already graded version shows that version's grade). A `<db>.lock` file
+next to it keeps two runs from sharing one database. A version 1 database (no grading column)
+is upgraded in place, its results kept under an unknown grading, so they are graded again.
 """
 
 from __future__ import annotations
@@ -28,20 +30,23 @@ from autograder.course.config import Course
 from autograder.reports.model import Report, atomic_write_text, from_json, to_json
 from autograder.reports.nbgrader_gradebook import GradebookSummary, write_reports
 
-DB_SCHEMA_VERSION = 1
+DB_SCHEMA_VERSION = 2
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+_RESULTS = """
 CREATE TABLE results (
     student TEXT NOT NULL,
     assignment TEXT NOT NULL,
     content_hash TEXT NOT NULL,
+    grading TEXT NOT NULL,
     score REAL NOT NULL,
     max_score REAL NOT NULL,
     report_json TEXT NOT NULL,
     graded_at TEXT NOT NULL,
-    PRIMARY KEY (student, assignment, content_hash)
-);
+    PRIMARY KEY (student, assignment, content_hash, grading)
+)"""
+_SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+{_RESULTS};
 CREATE TABLE latest (
     student TEXT NOT NULL,
     assignment TEXT NOT NULL,
@@ -106,12 +111,28 @@ class ResultStore:
             )
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = row[0] if row else None
+        if version == "1" and create:
+            self._upgrade_from_version_1()
+            version = str(DB_SCHEMA_VERSION)
         if version != str(DB_SCHEMA_VERSION):
             raise BatchError(
                 f"{self.path}: results database schema version {version}, but this autograder "
                 f"reads version {DB_SCHEMA_VERSION} only; use another database path (everything "
                 "is then graded again), or the autograder version that wrote this one"
             )
+
+    def _upgrade_from_version_1(self) -> None:
+        """Add the grading column: the results kept have an unknown grading ("")."""
+        self.conn.execute("ALTER TABLE results RENAME TO results_version_1")
+        self.conn.execute(_RESULTS)
+        self.conn.execute(
+            "INSERT INTO results SELECT student, assignment, content_hash, '', score, "
+            "max_score, report_json, graded_at FROM results_version_1"
+        )
+        self.conn.execute("DROP TABLE results_version_1")
+        self.conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(DB_SCHEMA_VERSION),)
+        )
 
     @contextlib.contextmanager
     def transaction(self, *, immediate: bool = True) -> Iterator[None]:
@@ -127,26 +148,34 @@ class ResultStore:
     def close(self) -> None:
         self.conn.close()
 
-    def find(self, key: tuple[str, str], content: str) -> str | None:
-        """The stored report JSON of this submission's content, or None."""
+    def find(self, key: tuple[str, str], content: str, grading: str) -> str | None:
+        """The stored report JSON of this submission's content under this grading, or None."""
         row = self.conn.execute(
             "SELECT report_json FROM results "
-            "WHERE student = ? AND assignment = ? AND content_hash = ?",
-            (*key, content),
+            "WHERE student = ? AND assignment = ? AND content_hash = ? AND grading = ?",
+            (*key, content, grading),
         ).fetchone()
         return row[0] if row else None
 
-    def add(self, key: tuple[str, str], content: str, report: Report) -> None:
+    def add(self, key: tuple[str, str], content: str, grading: str, report: Report) -> None:
         """Store a result and make it the student's latest, in one transaction."""
         now = _now()
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO results (student, assignment, content_hash, score, max_score, "
-                "report_json, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (student, assignment, content_hash) DO UPDATE SET "
+                "INSERT INTO results (student, assignment, content_hash, grading, score, "
+                "max_score, report_json, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (student, assignment, content_hash, grading) DO UPDATE SET "
                 "score = excluded.score, max_score = excluded.max_score, "
                 "report_json = excluded.report_json, graded_at = excluded.graded_at",
-                (*key, content, report.score, report.max_score, to_json(report, indent=None), now),
+                (
+                    *key,
+                    content,
+                    grading,
+                    report.score,
+                    report.max_score,
+                    to_json(report, indent=None),
+                    now,
+                ),
             )
             self._set_latest(key, content, now)
 
@@ -168,12 +197,16 @@ class ResultStore:
         )
 
     def latest(self) -> list[tuple[str, str, float, float, str]]:
-        """(student, assignment, score, max_score, report JSON) of each student's latest."""
+        """(student, assignment, score, max_score, report JSON) of each student's latest
+        content, as most recently graded."""
         return self.conn.execute(
             "SELECT r.student, r.assignment, r.score, r.max_score, r.report_json "
             "FROM latest AS l JOIN results AS r "
             "ON r.student = l.student AND r.assignment = l.assignment "
             "AND r.content_hash = l.content_hash "
+            "WHERE r.graded_at = (SELECT max(graded_at) FROM results AS newer "
+            "WHERE newer.student = r.student AND newer.assignment = r.assignment "
+            "AND newer.content_hash = r.content_hash) "
             "ORDER BY r.student, r.assignment"
         ).fetchall()
 
