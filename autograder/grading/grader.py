@@ -79,14 +79,14 @@ def exercise_result(
     tests = tuple(
         TestResult(
             name=o.name,
-            score=exercise.points * weight / total if o.status == "passed" else 0.0,
-            max_score=exercise.points * weight / total,
+            score=points if o.status == "passed" else 0.0,
+            max_score=points,
             status=o.status,
             message=o.message,
             visibility=HIDDEN,
             diagnosis=o.diagnosis,
         )
-        for o, weight in zip(outcomes, weights, strict=True)
+        for o, points in zip(outcomes, (exercise.points * w / total for w in weights), strict=True)
     )
     passed = sum(w for o, w in zip(outcomes, weights, strict=True) if o.status == "passed")
     if outcomes and all(o.not_attempted for o in outcomes):
@@ -130,28 +130,37 @@ def _check_reachable(folder: Path, user: str) -> None:
         )
 
 
-def _raised_type_error(outcome: TestOutcome, course: Course) -> str | None:
-    """The function whose call raised TypeError and failed the test, if one did."""
-    if outcome.status != "failed":
-        return None
-    functions = course.exercise(outcome.exercise).functions
-    return next((f for f in functions if says_raised(outcome.message, f, "TypeError")), None)
+def _signature_diagnoses(
+    outcomes: list[TestOutcome],
+    course: Course,
+    submitted: dict[str, ModuleSource],
+    references: dict[str, ModuleSource],
+) -> dict[tuple[str, str], str]:
+    """For each (exercise, test) that failed because a call raised TypeError, the diagnosis of
+    the function's signature, if it differs from the reference's."""
+    raised = {}
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            functions = course.exercise(outcome.exercise).functions
+            called = (f for f in functions if says_raised(outcome.message, f, "TypeError"))
+            if function := next(called, None):
+                raised[outcome.exercise, outcome.name] = function
+    if not raised:
+        return {}
+    found = signature_diagnoses(course, submitted, references, {e for e, _ in raised})
+    return {test: found[test[0], f] for test, f in raised.items() if (test[0], f) in found}
 
 
 def diagnosed(
     outcomes: list[TestOutcome],
     students: dict[str, ModuleProxy],
     course: Course,
-    signatures: dict[tuple[str, str], str],
+    known: dict[tuple[str, str], str],
 ) -> list[TestOutcome]:
-    """Name the common mistake behind each failed test: a signature other than the reference's
-    (`signature_diagnoses`), or one the catalogue recognises (only exercises with a failure are
-    probed, with a few more calls to the student)."""
-    names: dict[tuple[str, str], str] = {}
-    for outcome in outcomes:
-        function = _raised_type_error(outcome, course)
-        if function and (outcome.exercise, function) in signatures:
-            names[outcome.exercise, outcome.name] = signatures[outcome.exercise, function]
+    """Name the common mistake behind each failed test: `known` ones (by exercise and test,
+    say a signature other than the reference's), else one the catalogue recognises (only
+    exercises with a failure are probed, with a few more calls to the student)."""
+    names = dict(known)
     for exercise in course.exercises:
         failed = [
             o.name
@@ -271,13 +280,10 @@ class Grader:
             )
             try:
                 outcomes = run_tests(self.tests, context, submitted)
-                signatures = signature_diagnoses(
-                    self.course,
-                    submission.modules,
-                    self._reference_sources,
-                    {o.exercise for o in outcomes if _raised_type_error(o, self.course)},
+                known = _signature_diagnoses(
+                    outcomes, self.course, submission.modules, self._reference_sources
                 )
-                outcomes = diagnosed(outcomes, proxies, self.course, signatures)
+                outcomes = diagnosed(outcomes, proxies, self.course, known)
             finally:
                 for proxy in proxies.values():
                     proxy.kill()
