@@ -670,7 +670,7 @@ def test_messages_about_a_notebook_name_the_notebook_and_its_cells(grader, tmp_p
     report = grader.grade(_notebook(tmp_path / "work.ipynb", guarded))
     assert {t.message for t in report.exercises["softmax"].tests} == {
         "softmax raised AttributeError: work.ipynb defines no function softmax at its top level, "
-        "where the grader looks (is it indented under an `if`?)"
+        "where the tests look (is it indented under an `if`?)"
     }
     forbidding = (
         "import torch\n\ndef softmax(scores, dim=-1):\n    return torch.softmax(scores, dim)"

@@ -91,6 +91,18 @@ def test_a_forbidden_call_is_not_explained_by_the_modules_likely_mistake(tmp_pat
     assert "likely mistake" not in forbidden
 
 
+def test_a_function_under_another_name_is_named_as_the_grader_names_it(tmp_path, submission):
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_text(softmax.read_text().replace("def softmax(", "def soft_max("))
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "failing"
+    assert (
+        "ex03_softmax.py defines no function softmax (it defines soft_max: the tests call softmax)"
+        in result.stdout
+    )
+    assert "has no attribute" not in result.stdout
+
+
 def test_a_module_that_does_not_parse_is_reported_by_line(tmp_path, submission):
     (submission / "ex02_normalization.py").write_text(
         "def normalize(scores, dim=-1):\n    return (\n"

@@ -12,10 +12,7 @@ the same exception for a call that timed out or killed the worker.
 
 from __future__ import annotations
 
-import difflib
-import functools
 import pwd
-import re
 import time
 from collections import deque
 from dataclasses import replace
@@ -25,9 +22,8 @@ from typing import Any
 from torch import Tensor
 
 from autograder.course.config import Exercise
-from autograder.course.forbidden import parse_source
 from autograder.course.independence import cross_import_message
-from autograder.course.stubs import FunctionNode
+from autograder.course.names import missing_function_message
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
@@ -287,7 +283,13 @@ class RemoteModule(ModuleProxy):
                 str(answer.get("where", ""))[:100],
             )
         if status == "missing":
-            raise StudentRaised(function, "AttributeError", self._missing(function))
+            raise StudentRaised(
+                function,
+                "AttributeError",
+                missing_function_message(
+                    self.source.file, self.source.text, function, self.exercise.functions
+                ),
+            )
         if status == "unsendable":
             raise StudentRaised(
                 function,
@@ -307,30 +309,6 @@ class RemoteModule(ModuleProxy):
         if grads and (len(grads) != n_args or not all(is_gradient(g) for g in grads)):
             raise WorkerFailed(f"the worker sent malformed gradients while calling {function}")
         return CallResult(answer["value"], tuple(grads), after)
-
-    def _missing(self, function: str) -> str:
-        """Why the module has no `function`, with a hint when the source does define it, only
-        not at the top level (under `if __name__ == "__main__":`, say), or defines one of a
-        name close to it."""
-        message = f"{self.source.file} defines no function {function}"
-        if re.search(rf"^[ \t]+def {re.escape(function)}\b", self.source.text, re.MULTILINE):
-            return (
-                message
-                + " at its top level, where the grader looks (is it indented under an `if`?)"
-            )
-        others = [f for f in self._top_level_functions if f not in self.exercise.functions]
-        close = difflib.get_close_matches(function, others, n=1)
-        if close:
-            message += f" (it defines {close[0]}: the tests call {function})"
-        return message
-
-    @functools.cached_property
-    def _top_level_functions(self) -> list[str]:
-        try:
-            tree = parse_source(self.source.text)
-        except SyntaxError:
-            return []
-        return [node.name for node in tree.body if isinstance(node, FunctionNode)]
 
     def kill(self) -> None:
         """Kill the worker without waiting (`close` reaps it): lets a grader stop many at once."""

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
+from autograder.course.names import missing_function_message
 from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
 
 NOT_ATTEMPTED = "not attempted"
@@ -165,11 +166,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         report.longrepr = f"not attempted yet ({hint})"
         report.user_properties.append(("course_outcome", NOT_ATTEMPTED))
     elif report.when == "call" and report.failed:
+        missing = _missing_function(item, call)
+        if missing:
+            report.longrepr = missing
         mistake = _likely_mistake(item)
         if mistake:
             report.sections.append(("likely mistake", mistake))
     _tally(item, report, not_attempted)
     return report
+
+
+def _missing_function(item: pytest.Item, call: pytest.CallInfo) -> str | None:
+    """What the grader would say of a course function the module does not define (pytest
+    says only "module ... has no attribute ...")."""
+    module = getattr(item, "funcargs", {}).get("exercise")
+    exercise = _exercise_for(item.config, item.path)
+    error = call.excinfo.value if call.excinfo else None
+    if (
+        module is None
+        or exercise is None
+        or not isinstance(error, AttributeError)
+        or error.obj is not module
+        or error.name not in exercise.functions
+    ):
+        return None
+    path = Path(module.__file__ or "")
+    source = path.read_bytes().decode("utf-8-sig")  # the loader has already checked it decodes
+    return missing_function_message(path.name, source, error.name, exercise.functions)
 
 
 _diagnoses_key = pytest.StashKey["dict[str, str | None]"]()
