@@ -630,6 +630,24 @@ def test_a_notebook_module_says_where_each_kept_cell_starts():
     assert errors == ["n.ipynb, code cell 2, line 1: invalid syntax; cell skipped"]
 
 
+def test_a_notebooks_ipython_syntax_is_left_out_and_a_dropped_run_named():
+    sources = ("%%bash\nls -la\ncd ..", "%%time\na = 1", "  %run helpers.ipynb \nb = a\n!ls")
+    cells = [{"cell_type": "code", "source": s} for s in sources]
+    errors: list[str] = []
+    notebook = notebook_module(json.dumps({"cells": cells}), "n.ipynb", errors)
+    assert notebook is not None and [c.number for c in notebook.cells] == [1, 2, 3]
+    lines = notebook.text.split("\n")
+    assert [lines[c.line : c.line + 3] for c in notebook.cells] == [
+        ["", "", ""],  # a shell cell, not Python
+        ["", "a = 1", ""],  # %%time runs its body as Python
+        ["", "b = a", ""],
+    ]
+    assert errors == [
+        "n.ipynb, code cell 3, line 1: `%run helpers.ipynb` was not run (the grader runs only "
+        "the notebook's own code): copy what it defines into the notebook"
+    ]
+
+
 def test_a_notebook_of_thousands_of_cells_is_graded(grader, tmp_path):
     softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
     sources = [f"x{i} = {i}" for i in range(3000)] + [softmax, "raise ValueError(x2999)"]

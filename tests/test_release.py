@@ -27,6 +27,7 @@ STUDENT_MODULES = {
     "course/examples.py",
     "course/forbidden.py",
     "course/independence.py",
+    "course/ipython.py",
     "course/names.py",
     "course/stubs.py",
     "student/__init__.py",

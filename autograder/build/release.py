@@ -25,6 +25,7 @@ import autograder
 from autograder.build.exercises import generated_exercises
 from autograder.build.stubs import find_regions, solution_body_lines
 from autograder.course.config import COURSE_FILE, Course, parse_course
+from autograder.course.ipython import python_code
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 STUDENT_PACKAGES = ("course", "student")  # subpackages of autograder that students get
@@ -40,7 +41,6 @@ DEFAULT_DEPENDENCIES = (TORCH_PIN, "numpy", "pytest>=8", "pytest-timeout", "rich
 _JUNK = ("__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store")
 _JUNK_SUFFIXES = (".pyc", ".pyo")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_MAGIC = re.compile(r"^\s*[%!]")  # IPython magics and shell lines: not Python
 
 # course.toml keys the student plugin and the public tests read; everything else stays home.
 _COURSE_KEYS = ("name", "slug", "version")
@@ -290,7 +290,7 @@ def _code_cells(notebook: Path) -> list[str]:
     except (ValueError, KeyError, TypeError):
         return []
     sources = ["".join(s) if isinstance(s, list) else str(s) for s in sources]
-    return ["\n".join("" if _MAGIC.match(ln) else ln for ln in s.splitlines()) for s in sources]
+    return [python_code(source)[0] for source in sources]
 
 
 def unshipped_imports(folder: Path) -> list[str]:

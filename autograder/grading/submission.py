@@ -30,13 +30,13 @@ from pathlib import Path
 
 from autograder.course.config import Course
 from autograder.course.forbidden import parse_source
+from autograder.course.ipython import python_code
 from autograder.course.stubs import has_work
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
 
 MAX_FILE_BYTES = 1_000_000  # a module, or the code of a notebook
 MAX_NOTEBOOK_BYTES = 20 * 2**20  # a notebook file, outputs (plots...) included
-_MAGIC = re.compile(r"^\s*[%!]")
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,12 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
     starts: list[CodeCell] = []
     next_line = 1
     for number, source in enumerate(sources, start=1):
-        # Magics become blank lines, so that line numbers still count within the cell.
-        code = "\n".join("" if _MAGIC.match(line) else line for line in source.splitlines())
+        code, dropped = python_code(source)
+        errors.extend(
+            f"{shown}, code cell {number}, line {load.line}: `{load.text}` was not run (the "
+            "grader runs only the notebook's own code): copy what it defines into the notebook"
+            for load in dropped
+        )
         try:
             compile(code, f"{shown} cell {number}", "exec", dont_inherit=True)
         except (RecursionError, MemoryError):
