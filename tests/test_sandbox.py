@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -71,6 +72,34 @@ def test_seccomp_lets_a_worker_signal_only_itself():
     assert confined(lambda: os.kill(os.getpid(), 0)) == 0
     assert confined(lambda: os.kill(0, 0)) == 0
     assert confined(lambda: os.getpid() and os.getppid()) == 0, "other syscalls still work"
+
+
+@pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
+def test_seccomp_lets_a_worker_limit_and_schedule_only_itself(tmp_path):
+    # A worker shares its uid with other workers (nobody) or with the grader itself (no root):
+    # the kernel would let it set their limits and priorities.
+    parent = os.getpid()
+    cpu = resource.getrlimit(resource.RLIMIT_CPU)
+    assert confined(lambda: resource.prlimit(parent, resource.RLIMIT_CPU, cpu)) == 13
+    assert confined(lambda: os.sched_setaffinity(parent, os.sched_getaffinity(0))) == 13
+    assert confined(lambda: os.setpriority(os.PRIO_PROCESS, parent, 19)) == 13
+    assert confined(lambda: os.pidfd_open(parent)) == 13
+    assert confined(lambda: resource.setrlimit(resource.RLIMIT_CPU, cpu)) == 0
+    assert confined(lambda: resource.prlimit(os.getpid(), resource.RLIMIT_CPU, cpu)) == 0
+    assert confined(lambda: os.sched_setaffinity(0, os.sched_getaffinity(0))) == 0
+
+
+@pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
+def test_seccomp_denies_changing_a_files_mode_owner_or_times(tmp_path):
+    # Landlock does not govern these: a worker under the grader's own uid could open up the
+    # hidden suites with chmod.
+    mine = tmp_path / "file"
+    mine.write_text("x")
+    assert confined(lambda: os.chmod(mine, 0o777)) == 13
+    assert confined(lambda: os.chown(mine, os.getuid(), os.getgid())) == 13
+    assert confined(lambda: os.utime(mine, (0, 0))) == 13
+    assert confined(lambda: os.setxattr(mine, "user.x", b"1")) == 13
+    assert mine.stat().st_mode & 0o777 != 0o777 and mine.stat().st_mtime > 0
 
 
 @pytest.mark.skipif(not PROTECTIONS.landlock_abi, reason="this kernel has no Landlock")

@@ -73,8 +73,26 @@ _DENIED_X86_64 = {
     64: "EPERM", 65: "EPERM", 66: "EPERM", 220: "EPERM",  # semget, semop, semctl, semtimedop
     68: "EPERM", 69: "EPERM", 70: "EPERM", 71: "EPERM",  # msgget, msgsnd, msgrcv, msgctl
     240: "EPERM", 241: "EPERM", 242: "EPERM", 243: "EPERM", 244: "EPERM", 245: "EPERM",  # mq_*
+    # Reaching into other processes. A grader that is not root runs its workers under its own
+    # uid, and a root grader runs every worker as nobody: the kernel lets a process change the
+    # priority, I/O priority or pages of any other of its uid.
+    141: "EPERM", 251: "EPERM",  # setpriority, ioprio_set
+    434: "EPERM", 438: "EPERM", 312: "EPERM",  # pidfd_open, pidfd_getfd, kcmp
+    440: "EPERM", 448: "EPERM",  # process_madvise, process_mrelease
+    256: "EPERM", 279: "EPERM",  # migrate_pages, move_pages
+    # A file's mode, owner, times and extended attributes, which Landlock does not govern:
+    # without these, a worker under the grader's own uid could open up the hidden suites.
+    90: "EPERM", 91: "EPERM", 268: "EPERM", 452: "EPERM",  # chmod, fchmod, fchmodat, fchmodat2
+    92: "EPERM", 93: "EPERM", 94: "EPERM", 260: "EPERM",  # chown, fchown, lchown, fchownat
+    132: "EPERM", 235: "EPERM", 280: "EPERM", 261: "EPERM",  # utime, utimes, utimensat, futimesat
+    188: "EPERM", 189: "EPERM", 190: "EPERM", 463: "EPERM",  # (l,f)setxattr, setxattrat
+    197: "EPERM", 198: "EPERM", 199: "EPERM", 466: "EPERM",  # (l,f)removexattr, removexattrat
 }  # fmt: skip
 _CLONE, _KILL, _TKILL, _TGKILL = 56, 62, 200, 234
+# Syscalls whose first argument is a pid, allowed only on the worker itself (0 or its pid): the
+# kernel lets a process set the limits and scheduling of any other of its uid.
+_ON_ITSELF_ONLY = (302, 142, 144, 203, 314)  # prlimit64, sched_setparam, sched_setscheduler,
+# sched_setaffinity, sched_setattr
 
 
 class ConfinementError(OSError):
@@ -232,9 +250,10 @@ def _only_to(number: int, allowed: tuple[int, ...]) -> list[bytes]:
 
 
 def seccomp_program(pid: int) -> bytes:
-    """The BPF filter: the deny-list above, clone only for threads, and signals only to the
-    worker itself (`pid`, its process group, or 0), so that without Landlock's signal scoping
-    (ABI < 6) it still cannot stop the grader or the fork server."""
+    """The BPF filter: the deny-list above, clone only for threads, signals only to the worker
+    itself (`pid`, its process group, or 0), so that without Landlock's signal scoping (ABI < 6)
+    it still cannot stop the grader or the fork server, and limits and scheduling only of
+    itself."""
     program = [
         _instruction(_LD_W_ABS, 4),  # seccomp_data.arch
         _instruction(_JEQ_K, _AUDIT_ARCH_X86_64, 1, 0),
@@ -247,6 +266,8 @@ def seccomp_program(pid: int) -> bytes:
         program += [_instruction(_JEQ_K, number, 0, 1), _instruction(_RET_K, _errno(error))]
     own = (pid, 0, (-pid) & 0xFFFFFFFF)
     program += _only_to(_KILL, own) + _only_to(_TGKILL, (pid,)) + _only_to(_TKILL, (pid,))
+    for number in _ON_ITSELF_ONLY:
+        program += _only_to(number, (0, pid))
     program += [
         _instruction(_JEQ_K, _CLONE, 0, 4),  # clone: allowed only with CLONE_THREAD in its flags
         _instruction(_LD_W_ABS, 16),  # seccomp_data.args[0], low 32 bits
