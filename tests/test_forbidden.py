@@ -16,6 +16,9 @@ SOFTMAX = ("torch.softmax", "torch.nn.functional.softmax", "torch.nn.Softmax")
         "from torch.nn.functional import softmax as sm\ny = sm(x)",
         "import torch\nlayer = torch.nn.Softmax(dim=-1)",
         "import torch\ny = getattr(torch, 'softmax')(x)",
+        "import torch\ny = torch._softmax(x, -1, False)",  # a private alias
+        "from torch import _softmax\ny = _softmax(x, -1, False)",
+        "import torch\ny = getattr(torch, '_softmax')(x, -1, False)",
     ],
 )
 def test_softmax_in_any_spelling_is_found(source):

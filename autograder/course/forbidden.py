@@ -1,8 +1,9 @@
 """Find the calls an exercise forbids (course.toml's `forbidden`) in source, without running it.
 
-A forbidden name like `torch.nn.functional.softmax` is matched by its last part wherever it is
-used as an attribute (`F.softmax`, `scores.softmax(-1)`), imported (`from torch import softmax`),
-or looked up by string (`getattr(torch, "softmax")`); `@` matches the matrix-product operator.
+A forbidden name like `torch.nn.functional.softmax` is matched by its last part, leading
+underscores aside (torch's private aliases, `torch._softmax`), wherever it is used as an
+attribute (`F.softmax`, `scores.softmax(-1)`), imported (`from torch import softmax`), or looked
+up by string (`getattr(torch, "softmax")`); `@` matches the matrix-product operator.
 Matching by the last part is deliberate: `import torch.nn.functional as F` or a Tensor method
 must not slip through. A student's own function of the same name is a plain name, not an
 attribute, and is not flagged.
@@ -76,17 +77,26 @@ def _written(node: ast.Attribute) -> str:
         return f"...{node.attr}"
 
 
+def _bare(name: str) -> str:
+    """A dotted name's last part without leading underscores: `torch._softmax` -> `softmax`."""
+    return name.rsplit(".", 1)[-1].lstrip("_")
+
+
 def find_forbidden(source: str, forbidden: tuple[str, ...]) -> list[ForbiddenUse]:
     """Every use of a forbidden name in `source` (raises SyntaxError if it does not parse)."""
-    last_parts = {name.rsplit(".", 1)[-1] for name in forbidden if name != "@"}
+    last_parts = {_bare(name) for name in forbidden if name != "@"}
     uses = []
     for node in ast.walk(parse_source(source)):
         written = None
-        if isinstance(node, ast.Attribute) and node.attr in last_parts:
+        if isinstance(node, ast.Attribute) and _bare(node.attr) in last_parts:
             written = _written(node)
-        elif isinstance(node, ast.alias) and node.name.rsplit(".", 1)[-1] in last_parts:
+        elif isinstance(node, ast.alias) and _bare(node.name) in last_parts:
             written = node.name
-        elif isinstance(node, ast.Constant) and node.value in last_parts:
+        elif (
+            isinstance(node, ast.Constant)
+            and type(node.value) is str
+            and _bare(node.value) in last_parts
+        ):
             written = repr(node.value)
         elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.MatMult):
             written = "@" if "@" in forbidden else None
