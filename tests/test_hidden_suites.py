@@ -120,3 +120,16 @@ def test_a_mistake_fails_its_own_exercise_and_nothing_else(course, grader, tmp_p
     if expected is not None:  # the catalogue knows this mistake: the feedback must name it
         diagnoses = {t.diagnosis for t in own.tests if t.status == "failed"}
         assert get(expected).diagnosis() in diagnoses, diagnoses
+
+
+def test_a_table_of_nan_is_not_taken_for_order_aware_positions(course, grader, tmp_path):
+    # NaN compares unequal to everything, so permuted outputs would never "only permute".
+    exercise = course.exercise("positional_encoding")
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    reference = (course.solutions_dir / exercise.filename).read_text()
+    nan = "\n\ndef sinusoidal_positions(max_len, d):\n    return torch.full((max_len, d), torch.nan)\n"
+    (submission / exercise.filename).write_text(reference + nan)
+    tests = {t.name: t for t in grader.grade(submission).exercises[exercise.id].tests}
+    aware = tests["test_positions_make_self_attention_order_aware"]
+    assert aware.status == "failed" and "contains NaN or infinity" in aware.message

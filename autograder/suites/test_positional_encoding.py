@@ -133,9 +133,12 @@ def test_positions_make_self_attention_order_aware(student):
 
 
 def _checked(value, shape, what):
-    """`value` in float64, once it is known to be a floating-point tensor of this shape."""
+    """`value` in float64, once it is known to be a finite floating-point tensor of this shape
+    (a NaN would make every comparison below fail, and so look order-aware)."""
     if not isinstance(value, torch.Tensor) or not value.is_floating_point():
         fail(f"{what}: expected a floating-point torch.Tensor")
     if value.shape != shape:
         fail(f"{what}: returned shape {tuple(value.shape)}, expected {shape}")
+    if not torch.isfinite(value).all():
+        fail(f"{what}: the result contains NaN or infinity")
     return value.double()
