@@ -737,6 +737,27 @@ def test_importing_another_exercises_module_fails_only_the_importer_and_says_why
     assert result.message.endswith("(the rest of that cell did not run)")
 
 
+def test_importing_through_a_package_or_the_courses_own_package_is_named(grader, submission):
+    # `python -m pytest` puts the project on sys.path, where `exercises.ex03_softmax` imports;
+    # the course's package is out of a worker's reach. Both fail when graded, and say why.
+    context = submission / "ex04_context_vectors.py"
+    context.write_text("from exercises.ex03_softmax import softmax\n" + context.read_text())
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_text(
+        "import torch\nfrom autograder.course import examples\n" + softmax.read_text()
+    )
+    report = grader.grade(submission)
+    assert {t.message for t in report.exercises["context_vectors"].tests} == {
+        "ex04_context_vectors.py imports ex03_softmax (line 1), another exercise's module: each "
+        "exercise is graded on its own, so copy what you need from ex03_softmax into "
+        "ex04_context_vectors.py"
+    }
+    assert {t.message for t in report.exercises["softmax"].tests} == {
+        "ex03_softmax.py imports autograder.course.examples (line 2), the course's own package, "
+        "which is not there when your work is graded: copy what you need into ex03_softmax.py"
+    }
+
+
 def test_a_missing_module_that_is_no_exercise_is_reported_as_python_reports_it(grader, tmp_path):
     module = tmp_path / "ex03_softmax.py"
     module.write_text("import ex03_helpers\n")

@@ -128,7 +128,7 @@ def test_a_table_of_nan_is_not_taken_for_order_aware_positions(course, grader, t
     submission = tmp_path / "submission"
     submission.mkdir()
     reference = (course.solutions_dir / exercise.filename).read_text()
-    nan = "\n\ndef sinusoidal_positions(max_len, d):\n    return torch.full((max_len, d), torch.nan)\n"
+    nan = "\n\ndef sinusoidal_positions(n, d):\n    return torch.full((n, d), torch.nan)\n"
     (submission / exercise.filename).write_text(reference + nan)
     tests = {t.name: t for t in grader.grade(submission).exercises[exercise.id].tests}
     aware = tests["test_positions_make_self_attention_order_aware"]

@@ -148,6 +148,27 @@ def test_importing_another_exercises_module_fails_as_it_does_when_graded(tmp_pat
     )
 
 
+def test_imports_through_a_package_or_of_the_course_package_fail_as_when_graded(
+    tmp_path, submission
+):
+    context = submission / "ex04_context_vectors.py"
+    context.write_text("from exercises.ex03_softmax import softmax\n" + context.read_text())
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_text(
+        "import torch\nfrom autograder.course import examples\n" + softmax.read_text()
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "context_vectors")["status"] == "failing"
+    assert "ex04_context_vectors.py imports ex03_softmax (line 1), another exercise's" in (
+        result.stdout
+    )
+    assert _status(board, "softmax")["status"] == "failing"
+    assert (
+        "ex03_softmax.py imports autograder.course.examples (line 2), the course's own package, "
+        "which is not there when your work is graded" in result.stdout
+    )
+
+
 def test_a_byte_order_mark_is_read_as_python_reads_it_and_other_encodings_named(
     tmp_path, submission
 ):

@@ -223,8 +223,8 @@ Edit only the `exNN_*.py` modules, not the `test_*.py` files.
 The contract every function keeps: any number of leading batch dimensions, the input's dtype,
 gradients flow through it, and its inputs are left unmodified. Every weight matrix is
 `(in_features, out_features)`, applied as `x @ W`. Each exercise is graded on its own, so its
-module may import torch, math and the standard library but not another exercise's module:
-copy what you need.
+module may import torch, math and the standard library but not another exercise's module nor
+the course's `autograder` package: copy what you need.
 {notebook_text}
 ## Public checks and your grade
 

@@ -1,17 +1,49 @@
-"""Exercises are graded independently, so one exercise's code may not import another's module.
+"""Exercises are graded independently, so one exercise's code may import neither another
+exercise's module nor the course's own package.
 
-A grader's worker can import only its own exercise's module: importing another exercise's fails
-with ModuleNotFoundError. The public checks make such an import fail the same way, and both say
-why with `cross_import_message`.
+A grader's worker can import only its own exercise's module: importing another exercise's, under
+any package (`ex03_softmax`, `exercises.ex03_softmax`), or a part of the course's package
+(`autograder.course`, which holds the hidden material's neighbours and is out of the worker's
+reach) fails with ModuleNotFoundError. The public checks refuse the same imports, and both say
+why with `import_problem`.
 """
 
 from __future__ import annotations
 
+import ast
 
-def cross_import_message(file: str, module: str, where: str = "") -> str:
-    """Why `file` failed to import `module`, another exercise's module (at `where`, if known)."""
+COURSE_PACKAGE = "autograder"
+
+
+def other_exercise_in(module: str, others: frozenset[str]) -> str | None:
+    """The other exercise's module that importing `module` (a dotted name) reaches, if any."""
+    return next((part for part in module.split(".") if part in others), None)
+
+
+def import_problem(file: str, module: str, others: frozenset[str], where: str = "") -> str | None:
+    """Why `file` may not import `module` (at `where`, if known), or None if it may. `others`:
+    the other exercises' modules."""
     at = f" ({where})" if where else ""
-    return (
-        f"{file} imports {module}{at}, another exercise's module: each exercise is graded on "
-        f"its own, so copy what you need from {module} into {file}"
-    )
+    other = other_exercise_in(module, others)
+    if other is not None:
+        return (
+            f"{file} imports {other}{at}, another exercise's module: each exercise is graded on "
+            f"its own, so copy what you need from {other} into {file}"
+        )
+    if module.split(".")[0] == COURSE_PACKAGE:
+        return (
+            f"{file} imports {module}{at}, the course's own package, which is not there when your "
+            f"work is graded: copy what you need into {file}"
+        )
+    return None
+
+
+def imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
+    """Every module the code imports by absolute name, with the line of its import."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+    return found

@@ -12,6 +12,7 @@ the same exception for a call that timed out or killed the worker.
 
 from __future__ import annotations
 
+import functools
 import pwd
 import time
 from collections import deque
@@ -22,7 +23,8 @@ from typing import Any
 from torch import Tensor
 
 from autograder.course.config import Exercise
-from autograder.course.independence import cross_import_message
+from autograder.course.forbidden import parse_source
+from autograder.course.independence import import_problem, imported_modules
 from autograder.course.names import missing_function_message
 from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
@@ -153,15 +155,37 @@ class RemoteModule(ModuleProxy):
         else:
             where = f" ({hello.get('where')})" if hello.get("where") else ""
             raised = f"{hello.get('type')}{where}: {hello.get('message')}"
-            message = self._cross_import(hello) or f"importing {self.source.file} raised {raised}"
+            message = self._import_problem(hello) or f"importing {self.source.file} raised {raised}"
         raise ImportFailed(message)
 
-    def _cross_import(self, failure: dict[str, Any]) -> str | None:
-        """Why `failure` happened, if it is an import of another exercise's module."""
-        module = failure.get("missing_module")
-        if not isinstance(module, str) or module not in self.other_modules:
+    def _import_problem(self, failure: dict[str, Any]) -> str | None:
+        """Why `failure` happened, if it is an import the course refuses (another exercise's
+        module, or the course's package): named by the module the worker could not find, or
+        by what the failing line imports (`exercises.ex03_softmax` fails on `exercises`)."""
+        if failure.get("type") not in ("ModuleNotFoundError", "ImportError"):
             return None
-        return cross_import_message(self.source.file, module, str(failure.get("where", ""))[:100])
+        line = failure.get("line")
+        imported = self._imports.get(line, []) if type(line) is int else []
+        modules = [failure.get("missing_module"), *imported]
+        where = str(failure.get("where", ""))[:100]
+        for module in modules:
+            if isinstance(module, str):
+                problem = import_problem(self.source.file, module, self.other_modules, where)
+                if problem:
+                    return problem
+        return None
+
+    @functools.cached_property
+    def _imports(self) -> dict[int, list[str]]:
+        """The modules the source imports, by line."""
+        try:
+            tree = parse_source(self.source.text)
+        except SyntaxError:
+            return {}
+        by_line: dict[int, list[str]] = {}
+        for line, module in imported_modules(tree):
+            by_line.setdefault(line, []).append(module)
+        return by_line
 
     def _cell_errors(self, reported: object) -> list[str]:
         """What a worker says of the notebook cells that raised, as capped lines for the
@@ -173,7 +197,7 @@ class RemoteModule(ModuleProxy):
             if isinstance(cell, dict):
                 where = str(cell.get("where") or "a code cell")[:100]
                 kind, message = str(cell.get("type", "?"))[:100], str(cell.get("message", ""))
-                how = self._cross_import(cell) or f"{where} raised {kind}: {message[:300]}"
+                how = self._import_problem(cell) or f"{where} raised {kind}: {message[:300]}"
                 lines.append(f"{how} (the rest of that cell did not run)")
         return lines
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import fcntl
+import importlib.abc
 import importlib.util
 import os
 import resource
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
 
+from autograder.course.independence import COURSE_PACKAGE
 from autograder.sandbox import wire
 from autograder.sandbox.calls import execute_call
 from autograder.sandbox.confine import (
@@ -100,20 +102,20 @@ def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) ->
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
-def _where(error: BaseException, spec: WorkerSpec) -> str:
-    """Where in the student's code `error` was raised: a line, or a notebook's cell and line."""
+def _line(error: BaseException, spec: WorkerSpec) -> int | None:
+    """The line of the student's code (of the module `spec.path`) that raised `error`."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == spec.path]
-    if not frames or frames[-1].lineno is None:
-        return ""
-    return describe_line(spec.cells, frames[-1].lineno)
+    return frames[-1].lineno if frames else None
 
 
 def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
+    line = _line(error, spec)
     return {
         "status": "raised",
         "type": type(error).__name__,
         "message": str(error)[:2000],
-        "where": _where(error, spec),
+        "where": describe_line(spec.cells, line) if line else "",
+        "line": line,
         "not_implemented": isinstance(error, NotImplementedError),
         # the module that could not be found, which may be another exercise's
         "missing_module": error.name if isinstance(error, ModuleNotFoundError) else None,
@@ -154,8 +156,19 @@ def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
     return errors
 
 
+class _CoursePackageFinder(importlib.abc.MetaPathFinder):
+    """Makes a part of the course's package not loaded yet fail to import as if it did not
+    exist, as the public checks say it does, rather than with Landlock's PermissionError (its
+    files are out of the worker's reach)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] == COURSE_PACKAGE:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
 def _import(spec: WorkerSpec) -> tuple[ModuleType, list[dict[str, Any]]]:
     """Import the student's module; for a notebook's, also how the cells that raised failed."""
+    sys.meta_path.insert(0, _CoursePackageFinder())
     loader_spec = importlib.util.spec_from_file_location(spec.module, spec.path)
     assert loader_spec is not None and loader_spec.loader is not None
     module = importlib.util.module_from_spec(loader_spec)

@@ -12,7 +12,13 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-from autograder.course.independence import cross_import_message
+from autograder.course.forbidden import parse_source
+from autograder.course.independence import (
+    COURSE_PACKAGE,
+    import_problem,
+    imported_modules,
+    other_exercise_in,
+)
 
 
 class ExerciseImportError(Exception):
@@ -30,21 +36,24 @@ def describe_import_failure(
         caret = f"\n    {text}" if text else ""
         return f"{path.name} does not parse: {error.msg} ({where}){caret}"
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == str(path)]
-    if isinstance(error, ModuleNotFoundError) and error.name in others:
+    if isinstance(error, ModuleNotFoundError) and error.name:
         line = f"line {frames[-1].lineno}" if frames else ""
-        return cross_import_message(path.name, str(error.name), line)
+        problem = import_problem(path.name, error.name, others, line)
+        if problem:
+            return problem
     where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
     return f"importing {path.name} raised {type(error).__name__}: {error}{where}"
 
 
 class _Unimportable(importlib.abc.MetaPathFinder):
-    """Finds `names` nowhere, as a grader's worker does not."""
+    """Finds `names` nowhere, under any package (`exercises.ex03_softmax`), as a grader's
+    worker does not."""
 
     def __init__(self, names: frozenset[str]) -> None:
         self.names = names
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if name.partition(".")[0] in self.names:
+        if other_exercise_in(name, self.names):
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
@@ -63,6 +72,19 @@ def unimportable(names: frozenset[str]) -> Iterator[None]:
         sys.modules.update(imported)
 
 
+def _refuse_course_package(path: Path, source: str) -> None:
+    """Fail as the grader would if the module imports the course's package. Read from the
+    source: this process has imported that package itself, so it cannot be made unimportable."""
+    try:
+        tree = parse_source(source)
+    except SyntaxError:
+        return  # importing it says where
+    for line, module in imported_modules(tree):
+        if module.split(".")[0] == COURSE_PACKAGE:
+            problem = import_problem(path.name, module, frozenset(), f"line {line}")
+            raise ExerciseImportError(problem)
+
+
 def load_exercise(folder: Path, module: str, others: frozenset[str] = frozenset()) -> ModuleType:
     """Import `folder/module.py` under its own name, fresh (a previous import is replaced).
     `others`: the other exercises' modules, named as such if importing one fails (see
@@ -71,10 +93,11 @@ def load_exercise(folder: Path, module: str, others: frozenset[str] = frozenset(
     if not path.is_file():
         raise ExerciseImportError(f"{folder} has no {module}.py")
     try:
-        path.read_bytes().decode("utf-8-sig")
+        source = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:  # Python may run it, but the grader would refuse it
         problem = f"{path.name}: not UTF-8 text (byte {error.start}); save it as UTF-8"
         raise ExerciseImportError(problem) from None
+    _refuse_course_package(path, source)
     spec = importlib.util.spec_from_file_location(module, path)
     assert spec is not None and spec.loader is not None
     loaded = importlib.util.module_from_spec(spec)
