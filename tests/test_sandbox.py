@@ -1,5 +1,7 @@
 """The confinement pieces on this kernel: each protection checked in a real child process."""
 
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -102,6 +104,65 @@ def test_seccomp_denies_changing_a_files_mode_owner_or_times(tmp_path):
     assert mine.stat().st_mode & 0o777 != 0o777 and mine.stat().st_mtime > 0
 
 
+@pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
+def test_seccomp_keeps_a_worker_from_outliving_its_fork_server():
+    def undo_death_with_parent():
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(confine.PR_SET_PDEATHSIG, 0, 0, 0, 0) != 0:
+            raise PermissionError(ctypes.get_errno(), "prctl")
+
+    assert confined(undo_death_with_parent) == 13
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_no_worker_outlives_a_killed_grader(tmp_path):
+    (tmp_path / "ex02_normalization.py").write_text("import time\n\ntime.sleep(120)\n")
+    out = tmp_path / "report.json"
+    grader = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline and grader.poll() is None:
+        time.sleep(0.1)
+        workers = [w for server in _children(grader.pid) for w in _children(server)]
+    assert workers, "no worker started"
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers)), "a worker outlived the grader"
+
+
 @pytest.mark.skipif(not PROTECTIONS.landlock_abi, reason="this kernel has no Landlock")
 def test_landlock_allows_python_and_torch_but_not_the_grader(tmp_path):
     module = tmp_path / "mine.py"
@@ -146,9 +207,10 @@ def test_a_worker_without_its_landlock_ruleset_refuses_to_run(tmp_path):
     )
     ours, theirs = socket.socketpair()
     output, output_end = os.pipe()
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:
-        worker.run(spec, theirs.fileno(), output_end, None)  # what a failed build passes
+        worker.run(spec, theirs.fileno(), output_end, None, server)  # what a failed build passes
     theirs.close()
     os.close(output_end)
     answer = wire.decode(wire.read_frame(ours.fileno(), 1 << 20, time.monotonic() + 30))

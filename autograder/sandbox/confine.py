@@ -25,6 +25,7 @@ import ctypes
 import functools
 import os
 import platform
+import signal
 import stat
 import struct
 import sys
@@ -47,7 +48,8 @@ _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 READ_ONLY = _FS_READ_FILE | _FS_READ_DIR
 
 # prctl and seccomp (include/uapi/linux/prctl.h, seccomp.h, filter.h, audit.h).
-PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 4, 38, 22, 2
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _RET_ALLOW, _RET_KILL_PROCESS, _RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
 _LD_W_ABS, _JEQ_K, _JSET_K, _JGE_K, _RET_K = 0x20, 0x15, 0x45, 0x35, 0x06
 _AUDIT_ARCH_X86_64 = 0xC000003E
@@ -88,7 +90,7 @@ _DENIED_X86_64 = {
     188: "EPERM", 189: "EPERM", 190: "EPERM", 463: "EPERM",  # (l,f)setxattr, setxattrat
     197: "EPERM", 198: "EPERM", 199: "EPERM", 466: "EPERM",  # (l,f)removexattr, removexattrat
 }  # fmt: skip
-_CLONE, _KILL, _TKILL, _TGKILL = 56, 62, 200, 234
+_CLONE, _KILL, _TKILL, _TGKILL, _PRCTL = 56, 62, 200, 234, 157
 # Syscalls whose first argument is a pid, allowed only on the worker itself (0 or its pid): the
 # kernel lets a process set the limits and scheduling of any other of its uid.
 _ON_ITSELF_ONLY = (302, 142, 144, 203, 314)  # prlimit64, sched_setparam, sched_setscheduler,
@@ -113,6 +115,15 @@ def _prctl(option: int, value: int) -> None:
 def set_no_new_privs() -> None:
     """PR_SET_NO_NEW_PRIVS: no exec can grant privileges; a prerequisite of seccomp."""
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def die_with_parent(parent: int) -> None:
+    """SIGKILL this process when `parent` (the fork server) exits, so that no worker outlives a
+    grader that was killed; the seccomp filter keeps student code from undoing it. Call it after
+    any change of uid, which clears it."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        raise ConfinementError(0, "the fork server exited before the worker started")
 
 
 def set_dumpable(dumpable: bool) -> None:
@@ -240,13 +251,19 @@ def _errno(name: str) -> int:
     return _RET_ERRNO | getattr(__import__("errno"), name)
 
 
-def _only_to(number: int, allowed: tuple[int, ...]) -> list[bytes]:
-    """If the syscall is `number`, allow it only when args[0]'s low word is in `allowed`."""
-    block = [_instruction(_JEQ_K, number, 0, len(allowed) + 3), _instruction(_LD_W_ABS, 16)]
-    for index, value in enumerate(allowed):
-        block.append(_instruction(_JEQ_K, value, len(allowed) - index, 0))
-    block += [_instruction(_RET_K, _errno("EPERM")), _instruction(_RET_K, _RET_ALLOW)]
+def _first_argument(number: int, values: tuple[int, ...], *, allowed: bool) -> list[bytes]:
+    """If the syscall is `number`: when args[0]'s low word is in `values`, allow it (`allowed`)
+    or deny it (not `allowed`); otherwise the opposite."""
+    match, other = (_RET_ALLOW, _errno("EPERM")) if allowed else (_errno("EPERM"), _RET_ALLOW)
+    block = [_instruction(_JEQ_K, number, 0, len(values) + 3), _instruction(_LD_W_ABS, 16)]
+    for index, value in enumerate(values):
+        block.append(_instruction(_JEQ_K, value, len(values) - index, 0))
+    block += [_instruction(_RET_K, other), _instruction(_RET_K, match)]
     return [*block, _instruction(_LD_W_ABS, 0)]  # skipped past: reload nr
+
+
+def _only_to(number: int, values: tuple[int, ...]) -> list[bytes]:
+    return _first_argument(number, values, allowed=True)
 
 
 def seccomp_program(pid: int) -> bytes:
@@ -268,6 +285,7 @@ def seccomp_program(pid: int) -> bytes:
     program += _only_to(_KILL, own) + _only_to(_TGKILL, (pid,)) + _only_to(_TKILL, (pid,))
     for number in _ON_ITSELF_ONLY:
         program += _only_to(number, (0, pid))
+    program += _first_argument(_PRCTL, (PR_SET_PDEATHSIG,), allowed=False)  # see die_with_parent
     program += [
         _instruction(_JEQ_K, _CLONE, 0, 4),  # clone: allowed only with CLONE_THREAD in its flags
         _instruction(_LD_W_ABS, 16),  # seccomp_data.args[0], low 32 bits

@@ -113,10 +113,11 @@ def _spawn(
     spec = WorkerSpec.from_dict(request["spec"])
     channel, output = fds
     ruleset = _ruleset(spec, shared)
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:
         control.close()
-        run(spec, channel, output, ruleset)
+        run(spec, channel, output, ruleset, server)
     if ruleset is not None:
         os.close(ruleset)
     os.close(channel)

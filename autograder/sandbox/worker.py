@@ -28,6 +28,7 @@ from autograder.sandbox.calls import execute_call
 from autograder.sandbox.confine import (
     ConfinementError,
     apply_seccomp,
+    die_with_parent,
     restrict_self,
     set_no_new_privs,
 )
@@ -48,10 +49,10 @@ def _vm_size_bytes() -> int:
     return 0
 
 
-def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) -> None:
+def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None, server: int) -> None:
     """Set up the process before any student code: fds, session, cwd, environment, user,
-    rlimits, then no_new_privs, Landlock (`ruleset`, built by the fork server) and seccomp
-    (see `confine.py`)."""
+    rlimits, death with the fork server (pid `server`), then no_new_privs, Landlock (`ruleset`,
+    built by the fork server) and seccomp (see `confine.py`)."""
     os.setsid()
     if ruleset is not None:  # above the fds set up below, and kept when the others are closed
         ruleset = fcntl.fcntl(ruleset, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FD + 1)
@@ -89,6 +90,7 @@ def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) ->
         os.setgid(spec.gid)
         os.setuid(spec.uid)
     _limit(resource.RLIMIT_NPROC, 0)  # no new process or thread (root would be exempt)
+    die_with_parent(server)  # after the uid changed, which would clear it
     sys.dont_write_bytecode = True
     set_no_new_privs()
     if spec.landlock_abi:
@@ -240,11 +242,12 @@ def _read_request() -> dict[str, Any]:
     return wire.decode(wire.read_frame(CHANNEL_FD, MAX_REQUEST_BYTES, None))
 
 
-def run(spec: WorkerSpec, channel: int, output: int, ruleset: int | None) -> None:
-    """The whole life of a worker; never returns into the fork server's code."""
+def run(spec: WorkerSpec, channel: int, output: int, ruleset: int | None, server: int) -> None:
+    """The whole life of a worker, forked by the fork server `server`; never returns into the
+    fork server's code."""
     status = 0
     try:
-        confine(spec, channel, output, ruleset)
+        confine(spec, channel, output, ruleset, server)
     except BaseException as error:
         # Never run student code half-confined: say why on the channel, and stop.
         with contextlib.suppress(OSError):
