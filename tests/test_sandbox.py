@@ -130,24 +130,19 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_no_worker_outlives_a_killed_grader(tmp_path):
+def _grading_a_sleeper(tmp_path: Path) -> tuple[subprocess.Popen[str], list[int]]:
+    """`autograder grade` in its own session, on a module that sleeps as it is imported, once
+    its worker runs; and the worker's pids."""
     (tmp_path / "ex02_normalization.py").write_text("import time\n\ntime.sleep(120)\n")
     out = tmp_path / "report.json"
+    command = ["grade", str(tmp_path), "--format", "json", "--out", str(out)]
     grader = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            str(tmp_path),
-            "--format",
-            "json",
-            "--out",
-            str(out),
-        ],
+        [sys.executable, "-m", "autograder", *command],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the grader's whole group
     )
     deadline = time.monotonic() + 60
     workers: list[int] = []
@@ -155,12 +150,30 @@ def test_no_worker_outlives_a_killed_grader(tmp_path):
         time.sleep(0.1)
         workers = [w for server in _children(grader.pid) for w in _children(server)]
     assert workers, "no worker started"
-    grader.kill()
-    grader.wait()
+    return grader, workers
+
+
+def _all_gone(workers: list[int]) -> bool:
     deadline = time.monotonic() + 10
     while any(map(_alive, workers)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(map(_alive, workers)), "a worker outlived the grader"
+    return not any(map(_alive, workers))
+
+
+def test_no_worker_outlives_a_killed_grader(tmp_path):
+    grader, workers = _grading_a_sleeper(tmp_path)
+    grader.kill()
+    grader.wait()
+    assert _all_gone(workers), "a worker outlived the grader"
+
+
+def test_ctrl_c_stops_grading_quietly(tmp_path):
+    grader, workers = _grading_a_sleeper(tmp_path)
+    os.killpg(grader.pid, signal.SIGINT)
+    _, stderr = grader.communicate(timeout=30)
+    assert grader.returncode == 130
+    assert stderr.strip() == "autograder grade: interrupted"
+    assert _all_gone(workers)
 
 
 @pytest.mark.skipif(not PROTECTIONS.landlock_abi, reason="this kernel has no Landlock")

@@ -19,6 +19,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -154,6 +155,9 @@ def main(control_fd: int) -> None:
 
 def serve(control_fd: int) -> NoReturn:
     """Serve requests in a process already warmed up (`main`, or a fork of a warmed process)."""
+    # Ctrl-C in a terminal interrupts the trusted process, which then closes the control socket:
+    # this process stops on that, quietly, and its workers with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=control_fd)
     scratches: dict[int, str] = {}
     spawned = 0
