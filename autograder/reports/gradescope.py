@@ -43,6 +43,7 @@ def to_gradescope(
             "submission": report.submission,
             "student": report.student,
             "gradable": report.gradable,
+            "grader_warnings": list(report.warnings),  # for staff: not in the students' output
             "exercises": {
                 key: {
                     "status": ex.status,
@@ -94,7 +95,7 @@ def _placeholder(ex: ExerciseResult, number: str) -> dict[str, Any]:
 
 def _overview(report: Report) -> str:
     parts = [f"**Total: {score_text(report.score, report.max_score)}**"]
-    for title, items in notices(report):
+    for title, items in notices(report, warnings=False):  # students read this
         parts.append(f"**{title}**\n\n" + "\n".join(f"- {md_inline(i)}" for i in items))
     lines = [
         f"- {md_inline(ex.title)}: {md_inline(exercise_summary(ex))}"
