@@ -2,6 +2,7 @@
 mistakes get explained, and a scoreboard ends the run."""
 
 import json
+import re
 import shutil
 
 import pytest
@@ -196,3 +197,47 @@ def test_a_missing_folder_is_a_usage_error(tmp_path):
     result = run_public_tests("--exercises-dir", tmp_path / "nowhere")
     assert result.returncode == 4
     assert "--exercises-dir" in result.stderr and "no such folder" in result.stderr
+
+
+def test_pointing_pytest_at_a_module_or_a_missing_folder_says_what_to_run(tmp_path):
+    result = run_public_tests("exercises/ex03_softmax.py")
+    assert result.returncode == 4
+    assert (
+        "exercises/ex03_softmax.py is your code, not its checks: run pytest "
+        "exercises/test_ex03_softmax.py" in result.stderr
+    )
+    result = run_public_tests("--scoreboard-json", tmp_path / "nowhere" / "board.json")
+    assert result.returncode == 4 and "not a file in an existing folder" in result.stderr
+
+
+def test_an_endless_loop_fails_its_checks_in_time(tmp_path, submission):
+    dot = submission / "ex01_dot_scores.py"
+    dot.write_text(
+        dot.read_text().replace("    ### BEGIN SOLUTION\n", "    while True:\n        pass\n", 1)
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "dot_scores")["status"] == "failing"
+    assert re.search(
+        r"still running after 10 s, the exercise's time limit; stopped, in dot at line \d+: is "
+        "there a loop that never ends\\?",
+        result.stdout,
+    )
+    # the next checks of that exercise are not run: one wait is enough
+    assert "not run: an earlier check of ex01_dot_scores.py ran out of time" in result.stdout
+    assert all(row["status"] == "done" for row in board["exercises"] if row["id"] != "dot_scores")
+
+
+def test_a_stubs_raise_left_above_the_code_is_named_not_taken_for_no_work(tmp_path, submission):
+    softmax = submission / "ex03_softmax.py"
+    softmax.write_text(
+        softmax.read_text().replace(
+            "    ### BEGIN SOLUTION\n", "    raise NotImplementedError('Hint: ...')\n", 1
+        )
+    )
+    result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "softmax")["status"] == "failing"
+    assert re.search(
+        r"softmax raises NotImplementedError at line \d+ of ex03_softmax.py: that is the stub's "
+        "line; delete it so that your code runs",
+        result.stdout,
+    )

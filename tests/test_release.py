@@ -34,6 +34,7 @@ STUDENT_MODULES = {
     "student/checks.py",
     "student/loader.py",
     "student/plugin.py",
+    "student/time_limit.py",
 }
 
 

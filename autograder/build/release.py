@@ -218,6 +218,7 @@ pytest exercises/test_{first.module}.py   # one exercise at a time
 Open `exercises/{first.filename}`, read the docstring, and replace each
 `raise NotImplementedError("Hint: ...")` with your code. An exercise you have not started shows
 as *not attempted*; a failing check says what it expected, what your code returned, and a hint.
+A check still running after the exercise's time limit is stopped, and says where.
 Edit only the `exNN_*.py` modules, not the `test_*.py` files.
 
 The contract every function keeps: any number of leading batch dimensions, the input's dtype,

@@ -10,6 +10,7 @@ student's work, the reference solutions, or any folder laid out like `exercises/
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Iterator
@@ -23,12 +24,15 @@ from rich.table import Table
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
 from autograder.course.names import missing_function_message
+from autograder.student.checks import stubbed_functions
 from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
+from autograder.student.time_limit import CheckTimeout, time_limit
 
 NOT_ATTEMPTED = "not attempted"
 _STATUS_STYLE = {"done": "green", "in progress": "yellow", "failing": "red", NOT_ATTEMPTED: "dim"}
 _course_key = pytest.StashKey["Course | None"]()
 _board_key = pytest.StashKey["dict[str, ExerciseTally]"]()
+_timed_out_key = pytest.StashKey["set[str]"]()  # modules whose checks ran out of time
 
 
 @dataclass
@@ -85,13 +89,28 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = config.getoption("exercises_dir")
     if folder is not None and not folder.is_dir():
         raise pytest.UsageError(f"--exercises-dir {folder}: no such folder")
+    board = config.getoption("scoreboard_json")
+    if board is not None and (board.is_dir() or not board.parent.is_dir()):
+        raise pytest.UsageError(f"--scoreboard-json {board}: not a file in an existing folder")
     starts = [Path(arg.split("::")[0]) for arg in config.args] + [config.rootpath]
     start = next((path.resolve() for path in starts if path.exists()), config.rootpath)
     try:
-        config.stash[_course_key] = _find_course(start if start.is_dir() else start.parent)
+        course = _find_course(start if start.is_dir() else start.parent)
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    if course is not None:
+        _refuse_module_arguments(course, config.args)
+    config.stash[_course_key] = course
     config.stash[_board_key] = {}
+
+
+def _refuse_module_arguments(course: Course, args: list[str]) -> None:
+    """`pytest exercises/ex03_softmax.py` would collect nothing: point at the module's checks."""
+    for arg in args:
+        path = Path(arg.split("::")[0])
+        if path.suffix == ".py" and course.by_module(path.stem):
+            checks = path.with_name(f"test_{path.name}")
+            raise pytest.UsageError(f"{arg} is your code, not its checks: run pytest {checks}")
 
 
 def _module_name(path: Path) -> str:
@@ -111,6 +130,8 @@ def exercise(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     module = _module_name(request.path)
     course = request.config.stash.get(_course_key, None)
     others = course.other_modules(module) if course else frozenset()
+    if module in request.config.stash.setdefault(_timed_out_key, set()):
+        pytest.fail(f"not run: an earlier check of {module}.py ran out of time", pytrace=False)
     with unimportable(others):
         yield _load(folder, module, others)
 
@@ -158,17 +179,39 @@ def _tally(item: pytest.Item, report: pytest.TestReport, not_attempted: bool) ->
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _exercise_time_limit(item):  # importing the module runs its top-level code
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _exercise_time_limit(item):
+        return (yield)
+
+
+def _exercise_time_limit(item: pytest.Item) -> contextlib.AbstractContextManager[None]:
+    exercise = _exercise_for(item.config, item.path)
+    return time_limit(exercise.time_limit_s) if exercise else contextlib.nullcontext()
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     report = yield
-    not_attempted = call.excinfo is not None and call.excinfo.errisinstance(NotImplementedError)
+    error = call.excinfo.value if call.excinfo else None
+    unfinished = _unfinished_stub(item, call) if isinstance(error, NotImplementedError) else None
+    not_attempted = isinstance(error, NotImplementedError) and unfinished is None
     if not_attempted:
-        hint = str(call.excinfo.value) or "the function is still a stub"
+        hint = str(error) or "the function is still a stub"
         report.longrepr = f"not attempted yet ({hint})"
         report.user_properties.append(("course_outcome", NOT_ATTEMPTED))
+    elif report.failed and _timed_out(item, call):
+        report.longrepr = _timed_out(item, call)
+        item.config.stash.setdefault(_timed_out_key, set()).add(_module_name(item.path))
     elif report.when == "call" and report.failed:
-        missing = _missing_function(item, call)
-        if missing:
-            report.longrepr = missing
+        problem = unfinished or _missing_function(item, call)
+        if problem:
+            report.longrepr = problem
         mistake = _likely_mistake(item)
         if mistake:
             report.sections.append(("likely mistake", mistake))
@@ -176,23 +219,64 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
+def _student_frame(item: pytest.Item, call: pytest.CallInfo) -> tuple[ModuleType, str, int] | None:
+    """The exercise's module, and the function and line of it where the call's error was
+    raised, if it was raised in the module's code."""
+    module = getattr(item, "funcargs", {}).get("exercise")
+    if module is None or call.excinfo is None:
+        return None
+    path = Path(module.__file__ or "")
+    frames = [entry for entry in call.excinfo.traceback if Path(entry.path) == path]
+    if not frames:
+        return None
+    return module, frames[-1].name, frames[-1].lineno + 1
+
+
+def _unfinished_stub(item: pytest.Item, call: pytest.CallInfo) -> str | None:
+    """Why a function with code in it still raises NotImplementedError: its stub's `raise`
+    line was kept (the check is failed, not "not attempted")."""
+    found = _student_frame(item, call)
+    if found is None:
+        return None
+    module, function, line = found
+    if function not in _exercise_functions(item) or stubbed_functions(module, (function,)):
+        return None
+    file = Path(module.__file__ or "").name
+    return (
+        f"{function} raises NotImplementedError at line {line} of {file}: that is the stub's "
+        "line; delete it so that your code runs"
+    )
+
+
+def _timed_out(item: pytest.Item, call: pytest.CallInfo) -> str | None:
+    """Where the check was stopped, if it ran past the time limit."""
+    if call.excinfo is None or not call.excinfo.errisinstance(CheckTimeout):
+        return None
+    found = _student_frame(item, call)
+    where = f", in {found[1]} at line {found[2]}" if found else ""
+    return f"{call.excinfo.value}; stopped{where}: is there a loop that never ends?"
+
+
+def _exercise_functions(item: pytest.Item) -> tuple[str, ...]:
+    exercise = _exercise_for(item.config, item.path)
+    return exercise.functions if exercise else ()
+
+
 def _missing_function(item: pytest.Item, call: pytest.CallInfo) -> str | None:
     """What the grader would say of a course function the module does not define (pytest
     says only "module ... has no attribute ...")."""
     module = getattr(item, "funcargs", {}).get("exercise")
-    exercise = _exercise_for(item.config, item.path)
     error = call.excinfo.value if call.excinfo else None
     if (
         module is None
-        or exercise is None
         or not isinstance(error, AttributeError)
         or error.obj is not module
-        or error.name not in exercise.functions
+        or error.name not in _exercise_functions(item)
     ):
         return None
     path = Path(module.__file__ or "")
     source = path.read_bytes().decode("utf-8-sig")  # the loader has already checked it decodes
-    return missing_function_message(path.name, source, error.name, exercise.functions)
+    return missing_function_message(path.name, source, error.name, _exercise_functions(item))
 
 
 _diagnoses_key = pytest.StashKey["dict[str, str | None]"]()
@@ -213,8 +297,10 @@ def _likely_mistake(item: pytest.Item) -> str | None:
         return None
     found = item.config.stash.setdefault(_diagnoses_key, {})
     if exercise.id not in found:
-        mistake = diagnose_module(module, exercise)
-        found[exercise.id] = mistake.diagnosis() if mistake else None
+        found[exercise.id] = None
+        with contextlib.suppress(CheckTimeout), time_limit(exercise.time_limit_s):
+            mistake = diagnose_module(module, exercise)  # calls the student's functions
+            found[exercise.id] = mistake.diagnosis() if mistake else None
     return found[exercise.id]
 
 
