@@ -271,8 +271,14 @@ def test_a_stub_never_hides_work_for_the_same_exercise(grader, tmp_path):
     shutil.copy(ROOT / "exercises/ex03_softmax.py", folder)
     _notebook(folder / "ex03_softmax.ipynb", (ROOT / "solutions/ex03_softmax.py").read_text())
     assert grader.grade(folder).exercises["softmax"].status == "complete"
+    assert grader.grade(folder).exercises["softmax"].message == ""
     shutil.copy(ROOT / "tests/mistakes/softmax/fixed_dim_0.py", folder / "ex03_softmax.py")
-    assert grader.grade(folder).exercises["softmax"].status != "complete"
+    result = grader.grade(folder).exercises["softmax"]
+    assert result.status != "complete"
+    assert result.message == (  # the notebook's work is not lost without a word
+        "ex03_softmax.ipynb also has work for this exercise, and was not graded: "
+        "ex03_softmax.py was (a module comes first, unless it is still the stub)"
+    )
 
 
 def test_folders_around_work_elsewhere_are_named(grader, submission, tmp_path):

@@ -177,9 +177,12 @@ def _readme(course: Course, notebooks: bool) -> str:
 ## Notebooks
 
 `notebooks/` holds one notebook per exercise: the same lesson and functions, a cell to try them
-on the documents' example, and the exercise's public checks. Open them in any Jupyter front end;
-for a kernel with the course's packages, run `python -m pip install '.[notebooks]'` in the
-environment above. `pytest exercises` checks the modules in `exercises/`, not the notebooks.
+on the documents' example, and the exercise's public checks. Open them in any Jupyter front end
+(JupyterLab, for one: `python -m pip install jupyterlab`, then `jupyter lab`; or VS Code); for a
+kernel with the course's packages, run `python -m pip install '.[notebooks]'` in the environment
+above. `pytest exercises` checks the modules in `exercises/`, not the notebooks. Work on each
+exercise in one place: when both its module and its notebook hold work, the module is graded
+(the feedback says so), so leave the module untouched if you work in the notebook.
 
 `experiments/why_attention.py` trains a plain RNN encoder-decoder, the same with Bahdanau
 attention, and a small self-attention model on sequences of growing length, then plots their

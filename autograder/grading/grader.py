@@ -108,6 +108,14 @@ def exercise_result(
     )
 
 
+def _message(exercise: Exercise, submission: Submission, proxy: RemoteModule | None) -> str:
+    """What the exercise's result says beside its tests: how its notebook's cells went, or
+    which file under another name defines it, and which other file with work was set aside."""
+    lines = list(proxy.cell_errors) if proxy else [_misnamed(exercise, submission)]
+    lines.append(submission.set_aside.get(exercise.module, ""))
+    return "\n".join(line for line in lines if line)
+
+
 def _misnamed(exercise: Exercise, submission: Submission) -> str:
     """Why an exercise was not submitted, when a file under another name defines it."""
     file = submission.misnamed.get(exercise.module)
@@ -300,7 +308,7 @@ class Grader:
                 mine,
                 exercise.module in paths,
                 "".join(proxy.output) if proxy else "",
-                "\n".join(proxy.cell_errors) if proxy else _misnamed(exercise, submission),
+                _message(exercise, submission, proxy),
             )
         return Report(
             score=math.fsum(e.score for e in exercises.values()),

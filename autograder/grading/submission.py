@@ -57,6 +57,8 @@ class Submission:
     errors: list[str] = field(default_factory=list)
     # for a module not found, a file that defines its functions under another name
     misnamed: dict[str, str] = field(default_factory=dict)
+    # module -> why other files with work for it were not graded
+    set_aside: dict[str, str] = field(default_factory=dict)
 
 
 def _read_text(path: Path, root: Path, errors: list[str]) -> str | None:
@@ -224,7 +226,14 @@ def load_submission(path: Path, course: Course) -> Submission:
                 for module, source in _notebook_sources(notebook, text, course, submission.errors):
                     found.setdefault(module, []).append(source)
     functions = {e.module: e.functions for e in course.exercises}
-    submission.modules = {m: _chosen(sources, functions[m]) for m, sources in found.items()}
+    for module, sources in found.items():
+        chosen = submission.modules[module] = _chosen(sources, functions[module])
+        others = [s.file for s in sources if s is not chosen and _has_work(s, functions[module])]
+        if others:
+            submission.set_aside[module] = (
+                f"{' and '.join(others)} also has work for this exercise, and was not graded: "
+                f"{chosen.file} was (a module comes first, unless it is still the stub)"
+            )
     missing = {e.module: e.functions for e in course.exercises if e.module not in found}
     if missing:
         strays = [e for f in folders for e in _visible(f) if e.suffix == ".py"]
