@@ -40,7 +40,11 @@ def _check_writable(option: str, path: Path, *, folder: bool = False) -> None:
     if path.exists() and path.is_dir() != folder:
         kind = "a file, not a folder" if folder else "a folder; give a file name"
         raise CommandError(f"{option} {path}: is {kind}")
-    where = path if folder else path.parent
+    _check_takes_files(option, path, path if folder else path.parent)
+
+
+def _check_takes_files(option: str, path: Path, where: Path) -> None:
+    """Fail unless the folder `where`, made if missing, takes a new file (for `option` PATH)."""
     if where.exists() and not where.is_dir():
         raise CommandError(f"{option} {path}: {where} is not a folder")
     try:
@@ -69,17 +73,41 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _nbgrader(args: argparse.Namespace) -> int:
-    from autograder.build.nbgrader_course import write_nbgrader_course
+    from autograder.build.nbgrader_course import edited_files, write_nbgrader_course
 
     _check_writable("OUT", args.out, folder=True)
-    written = write_nbgrader_course(load_course(args.course), args.out)
+    course = load_course(args.course)
+    edited = [] if args.force else edited_files(course, args.out)
+    if edited:
+        names = ", ".join(str(path.relative_to(args.out)) for path in edited)
+        raise CommandError(
+            f"OUT {args.out}: would overwrite {len(edited)} files that differ from what it "
+            f"writes (edited since?): {names}; give --force to replace them"
+        )
+    try:
+        written = write_nbgrader_course(course, args.out)
+    except OSError as error:
+        where = error.filename or args.out
+        raise CommandError(f"OUT {args.out}: could not write {where} ({error.strerror})") from None
     print(f"wrote the nbgrader course to {args.out} ({len(written)} files)")
     return 0
+
+
+# What an --out file name without --format says it wants: refused rather than guessed.
+_SUFFIX_FORMATS = {".json": "json", ".xml": "junit", ".html": "html"}
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     formats = args.format or ["markdown"]
     outs = args.out or ["-"] * len(formats)
+    if args.format is None:
+        for out in outs:
+            wanted = _SUFFIX_FORMATS.get(Path(out).suffix.lower())
+            if wanted is not None:
+                raise CommandError(
+                    f"--out {out}: no --format given, so it would get markdown; "
+                    f"give --format {wanted} --out {out} (or a .md name for markdown)"
+                )
     if len(outs) != len(formats):
         raise CommandError(
             f"{len(formats)} --format but {len(outs)} --out: give one --out per --format, in order"
@@ -87,15 +115,30 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise CommandError(f"unknown --format {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    seen: set[Path] = set()
     for out in outs:
         if out != "-":
+            if Path(out).resolve() in seen:
+                raise CommandError(f"--out {out}: given twice; give each --format its own file")
+            seen.add(Path(out).resolve())
             _check_writable("--out", Path(out))
     return list(zip(formats, outs, strict=True))
 
 
+def _check_submission(path: Path) -> None:
+    """A mistyped path is the caller's mistake, not a student's: refused before any grading."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise CommandError(f"{path}: no such file or folder") from None
+    except OSError as error:
+        raise CommandError(f"{path}: cannot be read ({error.strerror})") from None
+
+
 def _grade(args: argparse.Namespace) -> int:
-    course = load_course(args.course)
+    _check_submission(args.submission)
     outputs = _outputs(args)
+    course = load_course(args.course)
     server = ForkServer()  # it imports torch on one core while this process does on the other
     from autograder.grading.grader import Grader
 
@@ -207,6 +250,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _release(args: argparse.Namespace) -> int:
+    # Built in a folder beside OUT, then renamed into its place: OUT's folder must take files.
+    _check_takes_files("OUT", args.out, args.out.parent)
     written = build_release(
         load_course(args.course), args.out, force=args.force, notebooks=not args.no_notebooks
     )
@@ -227,6 +272,17 @@ def _version() -> str:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "(not installed)"
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -265,7 +321,9 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--reports", type=Path, required=True, help="folder for each student's JSON report"
     )
-    batch.add_argument("--workers", type=int, default=2, help="grading processes (default 2)")
+    batch.add_argument(
+        "--workers", type=_positive_int, default=2, help="grading processes (default 2)"
+    )
     batch.add_argument("--csv", type=Path, default=None, help="also export a gradebook CSV")
     batch.add_argument(
         "--nbgrader-course",
@@ -285,6 +343,9 @@ def _parser() -> argparse.ArgumentParser:
     release.set_defaults(run=_release)
     nbgrader = commands.add_parser("nbgrader", help="build an nbgrader course directory")
     nbgrader.add_argument("out", type=Path, help="the course directory to write")
+    nbgrader.add_argument(
+        "--force", action="store_true", help="overwrite generated files edited since"
+    )
     nbgrader.set_defaults(run=_nbgrader)
     bundle = commands.add_parser("bundle", help="package the grader for a platform")
     platforms = bundle.add_subparsers(dest="platform", required=True, metavar="PLATFORM")
@@ -311,6 +372,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(f"autograder {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"autograder {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def entry() -> NoReturn:

@@ -105,3 +105,45 @@ def test_a_submission_is_refused_only_for_a_file_the_grader_would_not_read():
     # Kept apart so that a batch's grading process imports no grading module before it forks
     # its fork server; equal, so that a notebook heavy with plots is graded, not refused.
     assert MAX_FILE_BYTES == MAX_NOTEBOOK_BYTES
+
+
+def test_find_submissions_lists_what_it_skips_at_the_top_and_why(tmp_path):
+    root = tmp_path / "root"
+    for name in ("alice", ".hidden", "__pycache__", ".git"):
+        (root / name).mkdir(parents=True)
+    (root / "smith_ex03_softmax.py").write_text("x")
+    (root / "dangling").symlink_to(tmp_path / "missing")
+    (root / "link-to-file").symlink_to(root / "smith_ex03_softmax.py")
+    (root / "alice" / "notes.txt").write_text("x")  # inside a submission: its content
+
+    skipped: list[str] = []
+    assert [s.student for s in find_submissions(root, skipped)] == ["alice"]
+    expects = "grade-all expects one folder per student, holding that student's files"
+    assert skipped == [
+        f"{root / '.hidden'}: skipped, hidden; {expects}",
+        f"{root / 'dangling'}: skipped, a symlink to nothing; {expects}",
+        f"{root / 'link-to-file'}: skipped, a symlink to a file; {expects}",
+        f"{root / 'smith_ex03_softmax.py'}: skipped, a file; {expects}",
+    ]
+
+    submitted = tmp_path / "course" / "submitted"
+    for name in ("alice/ps1", "bob", ".x/ps1"):
+        (submitted / name).mkdir(parents=True)
+    (submitted / "readme.txt").write_text("x")
+    (submitted / "bob" / "ps1.ipynb").write_text("{}")  # no assignment folder
+    skipped = []
+    assert [s.key for s in find_submissions(submitted.parent, skipped)] == [("alice", "ps1")]
+    expects = "nbgrader's submitted/ holds <student>/<assignment>/ folders"
+    assert skipped == [
+        f"{submitted / '.x'}: skipped, hidden; {expects}",
+        f"{submitted / 'bob'}: skipped, no assignment folder in it; {expects}",
+        f"{submitted / 'readme.txt'}: skipped, a file; {expects}",
+    ]
+
+
+def test_skipped_names_are_shown_on_one_line(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "evil\nname.py").write_text("x")
+    skipped: list[str] = []
+    find_submissions(tmp_path, skipped)
+    assert skipped[0].startswith(f"{tmp_path}/evil?name.py: skipped, a file;")

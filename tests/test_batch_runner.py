@@ -352,3 +352,85 @@ def test_a_change_of_the_grading_grades_everything_again(env):
     assert [r["score"] for r in env.csv()] == ["25", "20", "5"]  # the new grading's
     assert len(env.rows()) == 6, "the first grading's results are kept"
     assert (env.grade().graded, env.grade().skipped) == (0, 3)
+
+
+# --- what is under ROOT, and what the exports cover -----------------------------------
+
+
+def test_entries_of_root_that_are_no_student_folder_are_warned_about(env, caplog):
+    write(env.root, {"smithjohn_12345_ex01_alpha.py": "def f(): ...\n", ".DS_Store": "x"})
+    write(env.root / ".hidden", ALPHA)
+    (env.root / "__pycache__").mkdir()  # caches and git metadata: skipped without a word
+
+    summary = env.grade()
+
+    assert (summary.graded, summary.failed) == (3, 0)
+    expects = "grade-all expects one folder per student, holding that student's files"
+    assert [r.message for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{env.root / '.DS_Store'}: skipped, hidden; {expects}",
+        f"{env.root / '.hidden'}: skipped, hidden; {expects}",
+        f"{env.root / 'smithjohn_12345_ex01_alpha.py'}: skipped, a file; {expects}",
+    ]
+
+
+def test_a_root_without_any_submission_is_an_error(env, caplog):
+    empty = env.root.parent / "downloads"
+    write(empty, {"smithjohn_12345_ex01_alpha.py": "def f(): ...\n"})
+    env.root = empty
+
+    with pytest.raises(BatchError, match=r"downloads: no submission found; grade-all expects"):
+        env.grade()
+
+    assert "smithjohn_12345_ex01_alpha.py: skipped, a file" in caplog.text
+    assert not env.reports.exists() and not env.db.exists()
+
+
+def test_the_csv_holds_only_the_submissions_under_this_root(env):
+    env.grade()
+    (env.root / "bob").rename(env.root / "robert")  # renamed
+    for path in (env.root / "carol").iterdir():  # deleted
+        path.unlink()
+    (env.root / "carol").rmdir()
+
+    summary = env.grade()
+
+    assert (summary.graded, summary.skipped) == (1, 1)
+    assert [(r["student"], r["score"]) for r in env.csv()] == [("alice", "15"), ("robert", "10")]
+    assert {s for s, *_ in env.rows()} == {"alice", "bob", "carol", "robert"}, "all kept"
+
+
+def test_an_nbgrader_assignment_named_after_an_exercise_is_that_exercise_only(env, tmp_path):
+    course = tmp_path / "nb"
+    write(course / "submitted" / "alice" / "ex01_alpha", BOTH)  # beta too: not this assignment
+    write(course / "submitted" / "bob" / "ex02_beta", BETA)
+    write(course / "submitted" / "bob" / "ps1", ALPHA)  # not an exercise's module: the course
+    write(course / "submitted" / "carol" / "ex01_alpha", ALPHA)
+    env.root = course
+
+    summary = env.grade(fail_for=("carol",))
+
+    assert [(r.student, r.assignment, r.score, r.max_score) for r in summary.results] == [
+        ("alice", "ex01_alpha", 10.0, 10.0),
+        ("bob", "ex02_beta", 5.0, 5.0),
+        ("bob", "ps1", 10.0, 15.0),
+        ("carol", "ex01_alpha", 0.0, 10.0),
+    ]
+    alice = read_json(env.reports / "alice__ex01_alpha.json")
+    assert list(alice.exercises) == ["alpha"] and (alice.score, alice.max_score) == (10, 10)
+    carol = read_json(env.reports / "carol__ex01_alpha.json")  # an error report, the same
+    assert list(carol.exercises) == ["alpha"] and not carol.gradable
+    assert list(read_json(env.reports / "bob__ps1.json").exercises) == ["alpha", "beta"]
+    assert [(s, a, score, top) for s, a, _, score, top in env.rows()] == [
+        ("alice", "ex01_alpha", 10.0, 10.0),
+        ("bob", "ex02_beta", 5.0, 5.0),
+        ("bob", "ps1", 10.0, 15.0),
+    ]
+    assert [
+        (r["student"], r["score"], r["max_score"], r["alpha"], r["beta"]) for r in env.csv()
+    ] == [
+        ("alice", "10", "10", "10", ""),
+        ("bob", "5", "5", "", "5"),
+        ("bob", "10", "15", "10", "0"),
+    ]
+    assert env.grade().skipped == 3  # read back from the database as stored
+    assert read_json(env.reports / "alice__ex01_alpha.json") == alice

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import sqlite3
 
 import pytest
-from batch_fakes import ALPHA, Env, write
+from batch_fakes import ALPHA, Env, FakeGrader, write
 
-from autograder.batch import BatchError, export_csv
+from autograder.batch import BatchError, export_csv, grade_all
 from autograder.batch.store import DB_SCHEMA_VERSION
+from autograder.reports.nbgrader_gradebook import GradebookSummary
 
 
 @pytest.fixture
@@ -90,3 +92,26 @@ def test_a_version_1_database_is_upgraded_and_its_results_graded_again(env):
         assert version == (str(DB_SCHEMA_VERSION),) and kept.fetchall() == [("", 1.0)]
     conn.close()
     assert [r["score"] for r in env.csv()] == ["15", "10", "5"]
+
+
+def test_both_exports_cover_this_runs_submissions_and_the_database_all(env, monkeypatch):
+    env.grade()
+    env.root = env.root.parent / "other-class"  # the same database, another ROOT
+    write(env.root / "dave", ALPHA)
+    sent = []
+
+    def write_reports(course_dir, course, reports):
+        sent.extend((student, assignment, report.score) for student, assignment, report in reports)
+        return GradebookSummary(written=len(sent))
+
+    monkeypatch.setattr("autograder.batch.store.write_reports", write_reports)
+    grade_all(
+        env.root, course=env.course, db=env.db, reports_dir=env.reports, workers=1,
+        grader_factory=functools.partial(FakeGrader, log=str(env.log)), progress=False,
+        csv_path=env.grades, nbgrader_course=env.root.parent / "nbgrader",
+    )  # fmt: skip
+
+    assert sent == [("dave", "", 10.0)]
+    assert [row["student"] for row in env.csv()] == ["dave"]
+    everything = env.db.parent / "all.csv"  # the standalone export: every latest result
+    assert export_csv(env.db, env.course, everything) == 4

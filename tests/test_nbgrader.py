@@ -441,9 +441,13 @@ def test_grade_all_writes_the_submitted_tree_into_the_gradebook(nbgrader_course,
     before = _scores(root, course)
     result = _grade_all(
         root / "submitted", "--db", tmp_path / "grades.sqlite", "--reports", tmp_path / "reports",
-        "--workers", "1", "--nbgrader-course", root,
+        "--workers", "1", "--nbgrader-course", root, "--csv", tmp_path / "grades.csv",
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
+    with (tmp_path / "grades.csv").open() as file:
+        rows = {(r["student"], r["assignment"]): r for r in csv.DictReader(file)}
+    row, points = rows["frank", "ex01_dot_scores"], f"{course.exercise('dot_scores').points:g}"
+    assert (row["score"], row["max_score"], row["softmax"]) == (points, points, "")
     assert "not written: frank/ex01_dot_scores:" in result.stderr
     assert "nbgrader generate_assignment ex01_dot_scores" in result.stderr
     assert "the grades are safe in --db" in result.stderr
@@ -452,7 +456,9 @@ def test_grade_all_writes_the_submitted_tree_into_the_gradebook(nbgrader_course,
     for (student, assignment), score in after.items():
         report = read_json(tmp_path / "reports" / f"{student}__{assignment}.json")
         exercise = course.by_module(assignment)
-        assert score == pytest.approx(report.exercises[exercise.id].score, abs=1e-6)
+        assert list(report.exercises) == [exercise.id]  # the assignment's exercise only
+        assert report.max_score == exercise.points
+        assert score == pytest.approx(report.score, abs=1e-6)
         if student != "erin":  # the sandboxed grader agrees with nbgrader's own autograde
             assert score == pytest.approx(before[student, assignment], abs=1e-6)
     assert after["erin", "ex03_softmax"] == pytest.approx(after["bob", "ex03_softmax"])

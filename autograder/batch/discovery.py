@@ -3,8 +3,10 @@
 Every immediate subfolder of ROOT is one student's submission (the folder name is the student
 id). When ROOT is nbgrader's `submitted/` folder, or a course folder containing one, each
 `submitted/<student>/<assignment>/` is one submission, always keyed by (student, assignment)
-even if there is only one assignment. Hidden entries (`.x`), `__pycache__` and files at ROOT
-are ignored; a symlinked folder that points outside ROOT is refused.
+even if there is only one assignment. Hidden entries (`.x`) and files at ROOT are no
+submissions: `find_submissions` says which and why, for a warning (`__pycache__`,
+`.ipynb_checkpoints` and `.git` go unmentioned); a symlinked folder that points outside ROOT is
+refused.
 
 A submission is fingerprinted by a sha256 of its files' relative paths and bytes
 (`content_hash`); a refused one by a hash of the reason (`fingerprint`). What grades it is
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
-from autograder.batch.names import storable_name
+from autograder.batch.names import printable, storable_name
 from autograder.course.config import Course
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 
@@ -32,6 +34,8 @@ MAX_FILES = 5000
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".git"})
 NBGRADER_SUBMITTED = "submitted"
 REFUSED_PREFIX = "refused-"  # content_hash of a refused submission: "refused-" + sha256(reason)
+ONE_LEVEL = "grade-all expects one folder per student, holding that student's files"
+NBGRADER_LAYOUT = "nbgrader's submitted/ holds <student>/<assignment>/ folders"
 
 
 class SubmissionRefused(Exception):
@@ -56,46 +60,59 @@ class Submission:
         return self.student, self.assignment or ""
 
 
-def _ignored(name: str) -> bool:
-    return name.startswith(".") or name in SKIPPED_DIRS
+def _folders(
+    parent: Path, root: Path, skipped: list[tuple[Path, str]] | None = None
+) -> Iterator[tuple[str, Path, str | None]]:
+    """(name, path, problem) of the subfolders of `parent` a submission may be, sorted.
 
-
-def _folders(parent: Path, root: Path) -> Iterator[tuple[str, Path, str | None]]:
-    """(name, path, problem) of the subfolders of `parent` a submission may be, sorted."""
+    `skipped`, if given, gets (path, why) for each other entry but caches and git metadata."""
+    skipped = [] if skipped is None else skipped
     for entry in sorted(parent.iterdir(), key=lambda p: p.name):
-        if _ignored(entry.name):
+        if entry.name in SKIPPED_DIRS:
             continue
-        if entry.is_symlink():
+        if entry.name.startswith("."):
+            skipped.append((entry, "hidden"))
+        elif entry.is_symlink():
             try:
                 target = entry.resolve(strict=True)
             except (OSError, RuntimeError):  # dangling, or a loop: not a folder
+                skipped.append((entry, "a symlink to nothing"))
                 continue
             if not target.is_dir():
-                continue
-            if not target.is_relative_to(root):
+                skipped.append((entry, "a symlink to a file"))
+            elif not target.is_relative_to(root):
                 yield entry.name, entry, "the folder is a symlink pointing outside ROOT; refused"
-                continue
-            yield entry.name, entry, None
+            else:
+                yield entry.name, entry, None
         elif entry.is_dir():
             yield entry.name, entry, None
+        else:
+            skipped.append((entry, "a file"))
 
 
-def find_submissions(root: Path) -> list[Submission]:
-    """The submissions under `root`, sorted by (student, assignment); see the module doc."""
+def find_submissions(root: Path, skipped: list[str] | None = None) -> list[Submission]:
+    """The submissions under `root`, sorted by (student, assignment); see the module doc.
+
+    `skipped`, if given, gets one line for each entry of ROOT (or of nbgrader's `submitted/`)
+    that is not a submission, saying why and what was expected instead."""
     root = Path(root)
     real_root = root.resolve()
+    skipped = [] if skipped is None else skipped
+    entries: list[tuple[Path, str]] = []
     if real_root.name == NBGRADER_SUBMITTED:
         submitted = root
     elif (root / NBGRADER_SUBMITTED).is_dir() and not (root / NBGRADER_SUBMITTED).is_symlink():
         submitted = root / NBGRADER_SUBMITTED
         real_root = submitted.resolve()
     else:
-        return [
+        found = [
             Submission(storable_name(name), None, path, problem)
-            for name, path, problem in _folders(root, real_root)
+            for name, path, problem in _folders(root, real_root, entries)
         ]
+        skipped += [f"{printable(str(p))}: skipped, {why}; {ONE_LEVEL}" for p, why in entries]
+        return found
     found = []
-    for student, student_dir, problem in _folders(submitted, real_root):
+    for student, student_dir, problem in _folders(submitted, real_root, entries):
         try:
             assignments = list(_folders(student_dir, real_root)) if problem is None else []
         except OSError as error:
@@ -103,10 +120,13 @@ def find_submissions(root: Path) -> list[Submission]:
         if problem is not None:
             found.append(Submission(storable_name(student), None, student_dir, problem))
             continue
+        if not assignments:
+            entries.append((student_dir, "no assignment folder in it"))
         for assignment, path, problem in assignments:
             found.append(
                 Submission(storable_name(student), storable_name(assignment), path, problem)
             )
+    skipped += [f"{printable(str(p))}: skipped, {why}; {NBGRADER_LAYOUT}" for p, why in entries]
     return found
 
 

@@ -52,9 +52,14 @@ def csv_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def printable(text: str) -> str:
+    """`text` with each unprintable character (a newline, a control code) shown as `?`."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def display_name(name: str, limit: int = 40) -> str:
     """`name` as rich markup for the progress bar: printable, escaped, cut to `limit`."""
     from rich.markup import escape
 
-    printable = "".join(c if c.isprintable() else "?" for c in name)
-    return escape(printable if len(printable) <= limit else printable[: limit - 1] + "…")
+    shown = printable(name)
+    return escape(shown if len(shown) <= limit else shown[: limit - 1] + "…")

@@ -11,6 +11,10 @@ Stored: the reports the grader returns, ungradable ones included, and refusals (
 symlinked out of ROOT, a file over `MAX_FILE_BYTES`): properties of the content. Not stored: an
 exception in the grader, a worker process that dies, a report that fails validation: our fault,
 not the submission's; an error report is written and the next run retries it.
+
+An nbgrader `submitted/<student>/<assignment>` whose assignment is named after an exercise's
+module (`ex03_softmax`) is that one exercise: its report, stored and written, holds that
+exercise only, with its score and max_score (`for_assignment`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -51,6 +55,7 @@ from autograder.reports.model import (
     ReportFormatError,
     atomic_write_text,
     from_json,
+    summarise,
     to_json,
     write_json,
 )
@@ -138,6 +143,17 @@ def error_report(course: Course, submission: Submission, message: str) -> Report
         student=submission.student,
         exercises=exercises,
     )
+
+
+def for_assignment(course: Course, submission: Submission, report: Report) -> Report:
+    """The report of an nbgrader assignment named after an exercise's module: that exercise
+    only, its score and max_score the report's. Any other report is returned as it is."""
+    exercise = course.by_module(submission.assignment or "")
+    if exercise is None or exercise.id not in report.exercises:
+        return report
+    kept = {exercise.id: report.exercises[exercise.id]}
+    score, max_score = summarise(kept.values())
+    return replace(report, score=score, max_score=max_score, exercises=kept)
 
 
 # --- worker processes (spawned: they import these by name) ----------------------------
@@ -327,6 +343,7 @@ class _Batch:
 
     def finish(self, job: _Job, report: Report, *, stored: bool, status: Status) -> None:
         """Commit first, then the report file: a crash between them is repaired next run."""
+        report = for_assignment(self.course, job.submission, report)
         if stored:
             self.store.add(job.submission.key, job.content, self.grading, report)
         write_json(report, self.report_path(job.submission))
@@ -467,6 +484,28 @@ def _remove_stale_temp_files(reports_dir: Path) -> None:
             path.unlink()
 
 
+def _submissions(root: Path, reports_dir: Path) -> list[Submission]:
+    """The submissions under `root` (not `reports_dir`), each skipped entry logged as a
+    warning; `BatchError` when there is none."""
+    if not root.is_dir():
+        raise BatchError(f"{root}: no such folder")
+    skipped: list[str] = []
+    real_reports = reports_dir.resolve()
+    try:
+        found = find_submissions(root, skipped)
+    except OSError as error:
+        raise BatchError(f"{root}: cannot be read ({error.strerror or error})") from None
+    for line in skipped:
+        log.warning("%s", line)
+    submissions = [s for s in found if s.path.resolve() != real_reports]
+    if not submissions:
+        raise BatchError(
+            f"{root}: no submission found; grade-all expects one folder per student "
+            "(or nbgrader's submitted/<student>/<assignment>/)"
+        )
+    return submissions
+
+
 def grade_all(
     root: Path,
     *,
@@ -483,7 +522,9 @@ def grade_all(
 
     Each report goes to `reports_dir/<student>.json` (`<student>__<assignment>.json` for an
     nbgrader tree); `csv_path`, if given, gets `export_csv` at the end, and `nbgrader_course`,
-    an nbgrader course directory, gets every latest score in its gradebook (`export_to_nbgrader`).
+    an nbgrader course directory, gets the latest scores in its gradebook (`export_to_nbgrader`):
+    both of the submissions found under `root` only. Each entry of `root` that is not a
+    submission is logged as a warning; none found at all raises `BatchError`.
     Ctrl-C stops cleanly: the submissions in progress finish (in-process, with workers=1: are
     dropped), what finished is saved and the summary says `interrupted`. Raises `BatchError`
     when the batch cannot run (database of another version or in use, grader that cannot
@@ -495,11 +536,9 @@ def grade_all(
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
     root, db, reports_dir = Path(root), Path(db), Path(reports_dir)
-    if not root.is_dir():
-        raise BatchError(f"{root}: no such folder")
+    submissions = _submissions(root, reports_dir)
+    keys = {submission.key for submission in submissions}
     reports_dir.mkdir(parents=True, exist_ok=True)
-    real_reports = reports_dir.resolve()
-    submissions = [s for s in find_submissions(root) if s.path.resolve() != real_reports]
     # Pool workers send results back through pipes: keep other processes of this user from
     # reading or writing them through /proc (a non-dumpable process's /proc files are root's).
     set_dumpable(False)
@@ -521,7 +560,7 @@ def grade_all(
         finally:
             store.close()
         if csv_path is not None:
-            export_csv(db, course, Path(csv_path))
+            export_csv(db, course, Path(csv_path), keys)
         if nbgrader_course is not None:
-            summary.gradebook = export_to_nbgrader(db, course, Path(nbgrader_course))
+            summary.gradebook = export_to_nbgrader(db, course, Path(nbgrader_course), keys)
     return summary

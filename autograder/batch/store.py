@@ -6,7 +6,8 @@ Schema version `DB_SCHEMA_VERSION`: `meta(key, value)` holds `schema_version`;
 one row per content graded under one grading (`grading_fingerprint`), assignment "" outside
 nbgrader trees; `latest(student, assignment, content_hash, seen_at)` the content each student
 had at the last run, which is what the CSV shows, with its most recent grade (so a submission
-reverted to an earlier, already graded version shows that version's grade). A `<db>.lock` file
+reverted to an earlier, already graded version shows that version's grade); a run exports only
+the submissions it found, while the database keeps every one. A `<db>.lock` file
 next to it keeps two runs from sharing one database. A version 1 database (no grading column)
 is upgraded in place, its results kept under an unknown grading, so they are graded again.
 """
@@ -20,7 +21,7 @@ import io
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -232,19 +233,35 @@ def _number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def export_csv(db: Path, course: Course, csv_path: Path) -> int:
-    """Write one row per (student, assignment) from the database; returns the number of rows.
+Key = tuple[str, str]  # (student, assignment), as stored
 
-    Columns: student, assignment, score, max_score, then each exercise id (in course order)
-    with that exercise's score, empty if the report has no such exercise. The row is the
-    student's latest submission: the content found by the most recent run (so a submission
-    reverted to an earlier version shows that version's grade). Written atomically.
-    """
+
+def _latest(db: Path, keys: Collection[Key] | None) -> list[tuple[str, str, float, float, str]]:
+    """`ResultStore.latest` of the database at `db`: only the rows of `keys`, if given."""
     store = ResultStore(Path(db), create=False)
     try:
         rows = store.latest()
     finally:
         store.close()
+    if keys is None:
+        return rows
+    wanted = set(keys)
+    return [row for row in rows if (row[0], row[1]) in wanted]
+
+
+def export_csv(
+    db: Path, course: Course, csv_path: Path, keys: Collection[Key] | None = None
+) -> int:
+    """Write one row per (student, assignment) from the database; returns the number of rows.
+
+    Columns: student, assignment, score, max_score, then each exercise id (in course order)
+    with that exercise's score, empty if the report has no such exercise. The row is the
+    student's latest submission: the content found by the most recent run (so a submission
+    reverted to an earlier version shows that version's grade). `keys`, if given, are the
+    (student, assignment) to export (those a run found); otherwise every one stored. Written
+    atomically.
+    """
+    rows = _latest(db, keys)
     ids = [exercise.id for exercise in course.exercises]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -262,14 +279,12 @@ def export_csv(db: Path, course: Course, csv_path: Path) -> int:
     return len(rows)
 
 
-def export_to_nbgrader(db: Path, course: Course, course_dir: Path) -> GradebookSummary:
+def export_to_nbgrader(
+    db: Path, course: Course, course_dir: Path, keys: Collection[Key] | None = None
+) -> GradebookSummary:
     """Write each student's latest scores into the gradebook of the nbgrader course at
     `course_dir`: a `submitted/<student>/<assignment>` result to that assignment, a one-level
-    result to every exercise's assignment."""
-    store = ResultStore(Path(db), create=False)
-    try:
-        rows = store.latest()
-    finally:
-        store.close()
+    result to every exercise's assignment. `keys` as for `export_csv`."""
+    rows = _latest(db, keys)
     reports = ((student, assignment, from_json(text)) for student, assignment, *_, text in rows)
     return write_reports(course_dir, course, reports)
