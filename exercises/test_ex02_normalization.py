@@ -3,25 +3,27 @@
 import torch
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_unchanged
+from autograder.student.checks import call, expect_close, expect_tensor, expect_unchanged
 
 
 def test_scores_of_journey(exercise, exercise_config):
     scores = examples.tensor(examples.SCORES_2)
-    weights = exercise.normalize(scores)
+    what = "normalize(scores of x²)"
+    weights = call(exercise.normalize, scores, what=what)
     expect_close(
         weights,
         examples.NORMALIZED_2,
-        "normalize(scores of x²)",
+        what,
         exercise_config.documents_atol,
         hint="divide every score by the sum of all scores",
     )
-    expect_unchanged(examples.tensor(examples.SCORES_2), scores, "normalize(scores of x²)")
+    expect_unchanged(examples.tensor(examples.SCORES_2), scores, what)
 
 
 def test_rows_sum_to_one(exercise, exercise_config):
     scores = examples.inputs() @ examples.inputs().T
-    weights = exercise.normalize(scores)
+    what = "normalize(scores) of 6 × 6 scores"
+    weights = expect_tensor(call(exercise.normalize, scores, what=what), (6, 6), what)
     expect_close(
         weights.sum(dim=-1),
         torch.ones(6),
@@ -33,11 +35,14 @@ def test_rows_sum_to_one(exercise, exercise_config):
 
 def test_dim_argument(exercise, exercise_config):
     scores = examples.inputs() @ examples.inputs().T
-    weights = exercise.normalize(scores[:, :4], dim=0)
+    what = "normalize(scores, dim=0) of 6 × 4 scores"
+    hint = "use the dim argument, not a fixed -1"
+    weights = call(exercise.normalize, scores[:, :4], dim=0, what=what, hint=hint)
+    expect_tensor(weights, (6, 4), what)
     expect_close(
         weights.sum(dim=0),
         torch.ones(4),
         "the column sums of normalize(scores, dim=0)",
         exercise_config.documents_atol,
-        hint="use the dim argument, not a fixed -1",
+        hint=hint,
     )

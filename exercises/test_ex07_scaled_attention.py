@@ -3,15 +3,26 @@
 import torch
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_no_forbidden_calls, expect_tensor
+from autograder.student.checks import call, expect_close, expect_no_forbidden_calls, expect_tensor
 
 QUERY = examples.QUERY_INDEX
+RETURNS = ("context", "weights")
 
 
 def test_documents_example(exercise, exercise_config):
     W_q, W_k, W_v = examples.qkv_weights()
-    context, weights = exercise.self_attention(examples.inputs(), W_q, W_k, W_v)
+    context, weights = call(
+        exercise.self_attention,
+        examples.inputs(),
+        W_q,
+        W_k,
+        W_v,
+        what="self_attention(inputs, W_q, W_k, W_v)",
+        hint="Q Kᵀ is Q @ K.transpose(-2, -1): (n, d_k) @ (d_k, n)",
+        returns=RETURNS,
+    )
     expect_tensor(weights, (6, 6), "the weights from self_attention")
+    expect_tensor(context, (6, 2), "the context vectors from self_attention")
     expect_close(
         weights[QUERY],
         examples.QKV_WEIGHTS_2,
@@ -32,7 +43,8 @@ def test_scaling_uses_the_keys_size(exercise, exercise_config):
     Q = torch.tensor([[1.0, 2.0, 0.0, 1.0]])
     K = torch.tensor([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]])
     V = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    _, weights = exercise.scaled_dot_product_attention(Q, K, V)
+    what = "scaled_dot_product_attention(Q, K, V)"
+    _, weights = call(exercise.scaled_dot_product_attention, Q, K, V, what=what, returns=RETURNS)
     expect_close(
         weights,
         [[0.5, 0.5]],
@@ -40,7 +52,7 @@ def test_scaling_uses_the_keys_size(exercise, exercise_config):
         exercise_config.documents_atol,
     )
     K[1, 1] = 4.0  # scores 2 and 8: divided by √4 = 2, softmax([1, 4])
-    _, weights = exercise.scaled_dot_product_attention(Q, K, V)
+    _, weights = call(exercise.scaled_dot_product_attention, Q, K, V, what=what, returns=RETURNS)
     expect_close(
         weights,
         [[0.0474, 0.9526]],
@@ -54,7 +66,20 @@ def test_mask(exercise, exercise_config):
     W_q, W_k, W_v = examples.qkv_weights()
     mask = torch.ones(6, 6, dtype=torch.bool).tril()  # each token sees itself and earlier ones
     mask[0] = False  # and the first token sees nothing
-    _, weights = exercise.self_attention(examples.inputs(), W_q, W_k, W_v, mask=mask)
+    what = "self_attention(inputs, W_q, W_k, W_v, mask=mask)"
+    hint = "mask is True where attending is allowed: masked_fill(~mask, -inf) before softmax"
+    _, weights = call(
+        exercise.self_attention,
+        examples.inputs(),
+        W_q,
+        W_k,
+        W_v,
+        mask=mask,
+        what=what,
+        hint=hint,
+        returns=RETURNS,
+    )
+    expect_tensor(weights, (6, 6), "the masked weights")
     expect_close(
         weights[0],
         torch.zeros(6),

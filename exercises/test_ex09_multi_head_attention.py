@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_no_forbidden_calls, expect_tensor
+from autograder.student.checks import call, expect_close, expect_no_forbidden_calls, expect_tensor
 
 QUERY = examples.QUERY_INDEX
 # Two heads of size 2 on the documents' inputs, with example_weights() below: what the reference
@@ -14,6 +14,7 @@ JOURNEY_WEIGHTS = (
     (0.2032, 0.2362, 0.2232, 0.1015, 0.0472, 0.1886),
 )
 JOURNEY_OUT = (-1.2959, 0.1486, 0.9614, 1.2416)
+RETURNS = ("out", "weights")
 
 
 def example_weights():
@@ -25,9 +26,18 @@ def example_weights():
 
 def test_one_head_is_exercise_7(exercise, exercise_config):
     W_q, W_k, W_v = examples.qkv_weights()
-    out, weights = exercise.multi_head_attention(
-        examples.inputs(), W_q, W_k, W_v, torch.eye(2), num_heads=1
+    out, weights = call(
+        exercise.multi_head_attention,
+        examples.inputs(),
+        W_q,
+        W_k,
+        W_v,
+        torch.eye(2),
+        num_heads=1,
+        what="multi_head_attention with 1 head",
+        returns=RETURNS,
     )
+    expect_tensor(out, (6, 2), "the output of 1 head on 6 tokens")
     expect_tensor(weights, (1, 6, 6), "the weights of 1 head on 6 tokens")
     expect_close(
         weights[0, QUERY],
@@ -45,7 +55,15 @@ def test_one_head_is_exercise_7(exercise, exercise_config):
 
 
 def test_two_heads(exercise, exercise_config):
-    out, weights = exercise.multi_head_attention(examples.inputs(), *example_weights(), 2)
+    out, weights = call(
+        exercise.multi_head_attention,
+        examples.inputs(),
+        *example_weights(),
+        2,
+        what="multi_head_attention with 2 heads",
+        hint="(..., n, d_out) -> (..., n, num_heads, head_dim) -> swap dims -3, -2; attend",
+        returns=RETURNS,
+    )
     expect_tensor(out, (6, 4), "the output of 2 heads on 6 tokens")
     expect_tensor(weights, (2, 6, 6), "the weights of 2 heads on 6 tokens")
     expect_close(
@@ -68,7 +86,16 @@ def test_a_batch_with_a_causal_mask(exercise, exercise_config):
     X = examples.inputs().expand(2, 6, 3)
     mask = torch.ones(6, 6, dtype=torch.bool).tril()
     mask[0] = False  # the first token may see nothing
-    out, weights = exercise.multi_head_attention(X, *example_weights(), 2, mask=mask)
+    out, weights = call(
+        exercise.multi_head_attention,
+        X,
+        *example_weights(),
+        2,
+        mask=mask,
+        what="multi_head_attention on a batch of 2 sequences, with a causal mask",
+        hint="index dims from the end (-3, -2) so batch dims pass through; the mask broadcasts",
+        returns=RETURNS,
+    )
     expect_tensor(out, (2, 6, 4), "the output for a batch of 2 sequences")
     expect_tensor(weights, (2, 2, 6, 6), "the weights for a batch of 2 sequences")
     expect_close(

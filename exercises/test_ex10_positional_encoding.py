@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_tensor, expect_unchanged
+from autograder.student.checks import call, expect_close, expect_tensor, expect_unchanged
 
 # sinusoidal_positions(3, 5), rounded to four decimals: d = 5 is odd, so the last feature is a sine.
 TABLE_3_5 = (
@@ -24,12 +24,13 @@ def self_attention(X):
 
 
 def test_a_small_table(exercise, exercise_config):
-    P = exercise.sinusoidal_positions(3, 5)
-    expect_tensor(P, (3, 5), "sinusoidal_positions(3, 5)", hint="one row per position")
+    what = "sinusoidal_positions(3, 5)"
+    P = call(exercise.sinusoidal_positions, 3, 5, what=what)
+    expect_tensor(P, (3, 5), what, hint="one row per position", dtype_from=None)
     expect_close(
         P,
         TABLE_3_5,
-        "sinusoidal_positions(3, 5)",
+        what,
         exercise_config.documents_atol,
         hint="P[pos, 2i] = sin(pos / 10000 ** (2i / d)), P[pos, 2i + 1] = cos(the same angle); "
         "positions start at 0",
@@ -37,31 +38,32 @@ def test_a_small_table(exercise, exercise_config):
 
 
 def test_adding_a_longer_table_to_the_sentence(exercise, exercise_config):
-    P = exercise.sinusoidal_positions(10, 3)  # built for up to 10 tokens, used for 6
+    what = "sinusoidal_positions(10, 3)"  # built for up to 10 tokens, used for 6
+    P = call(exercise.sinusoidal_positions, 10, 3, what=what)
+    expect_tensor(P, (10, 3), what, dtype_from=None)
     inputs = examples.inputs()
+    hint = "add the first n = X.shape[-2] rows of P"
     for X in (inputs, inputs.expand(2, 6, 3)):
-        positioned = exercise.add_positions(X, P)
-        expect_tensor(positioned, X.shape, f"add_positions of a {tuple(X.shape)} input")
-        expect_close(
-            positioned,
-            X + P[:6],
-            f"add_positions of a {tuple(X.shape)} input",
-            exercise_config.documents_atol,
-            hint="add the first n = X.shape[-2] rows of P",
-        )
+        what = f"add_positions of a {tuple(X.shape)} input and a (10, 3) table"
+        positioned = call(exercise.add_positions, X, P, what=what, hint=hint)
+        expect_tensor(positioned, tuple(X.shape), what)
+        expect_close(positioned, X + P[:6], what, exercise_config.documents_atol, hint=hint)
     expect_unchanged(examples.inputs(), inputs, "add_positions of the sentence")
 
 
 def test_the_embeddings_dtype_is_kept(exercise):
-    P = exercise.sinusoidal_positions(6, 3)
-    expect_tensor(P, (6, 3), "sinusoidal_positions(6, 3)", hint="the table is float32")
-    positioned = exercise.add_positions(examples.inputs().double(), P)
+    what = "sinusoidal_positions(6, 3)"
+    P = call(exercise.sinusoidal_positions, 6, 3, what=what)
+    expect_tensor(P, (6, 3), what, hint="the table is float32", dtype_from=None)
+    what = "add_positions of float64 embeddings and a float32 table"
+    positioned = call(exercise.add_positions, examples.inputs().double(), P, what=what)
     expect_tensor(
         positioned,
         (6, 3),
-        "add_positions of float64 embeddings and a float32 table",
+        what,
         dtype=torch.float64,
         hint="convert the table with P.to(X.dtype)",
+        dtype_from="X's",
     )
 
 
@@ -71,9 +73,15 @@ def test_positions_make_self_attention_order_aware(exercise):
     inputs = examples.inputs()
     moved = self_attention(inputs[SWAPPED])
     expect_close(moved, self_attention(inputs)[SWAPPED], "self-attention without positions", 1e-6)
-    P = exercise.sinusoidal_positions(6, 3)
-    before = self_attention(exercise.add_positions(inputs, P))[1]
-    after = self_attention(exercise.add_positions(inputs[SWAPPED], P))[5]
+    what = "sinusoidal_positions(6, 3)"
+    P = call(exercise.sinusoidal_positions, 6, 3, what=what)
+    expect_tensor(P, (6, 3), what, dtype_from=None)
+    what = "add_positions of the sentence"
+    positioned = call(exercise.add_positions, inputs, P, what=what)
+    before = self_attention(expect_tensor(positioned, (6, 3), what))[1]
+    what = "add_positions of the sentence with 'journey' moved to the end"
+    positioned = call(exercise.add_positions, inputs[SWAPPED], P, what=what)
+    after = self_attention(expect_tensor(positioned, (6, 3), what))[5]
     if torch.allclose(before, after, atol=1e-3):
         pytest.fail(
             "with your positions, the output of 'journey' is the same at position 1 and at "

@@ -3,21 +3,27 @@
 import torch
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_no_forbidden_calls, expect_tensor
+from autograder.student.checks import call, expect_close, expect_no_forbidden_calls, expect_tensor
 
 # The documents give no LSTM numbers: examples.lstm_example() is a small cell with d_in = 3,
 # d_h = 4 and its forget gate's bias raised by 1; examples.LSTM_* are the reference's outputs.
+RETURNS = ("h_t", "c_t")
 
 
 def test_one_step(exercise, exercise_config):
-    h_t, c_t = exercise.lstm_step(*examples.lstm_example().args)
+    hint = (
+        "gates = x_t @ W_x + h_prev @ W_h + b split into i, f, g, o (in that order) along "
+        "dim -1; c_t = σ(f) * c_prev + σ(i) * tanh(g)"
+    )
+    h_t, c_t = call(
+        exercise.lstm_step,
+        *examples.lstm_example().args,
+        what="lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)",
+        hint=hint,
+        returns=RETURNS,
+    )
     expect_close(
-        c_t,
-        examples.LSTM_C_1,
-        "c_t from lstm_step",
-        exercise_config.documents_atol,
-        hint="gates = x_t @ W_x + h_prev @ W_h + b split into i, f, g, o (in that order) along "
-        "dim -1; c_t = σ(f) * c_prev + σ(i) * tanh(g)",
+        c_t, examples.LSTM_C_1, "c_t from lstm_step", exercise_config.documents_atol, hint=hint
     )
     expect_close(
         h_t,
@@ -40,8 +46,20 @@ def test_matches_pytorch_lstm_cell_on_a_batch(exercise, exercise_config):
         cell.bias_ih.copy_(b)
         cell.bias_hh.zero_()
         expected_h, expected_c = cell(x_t, (h_prev, c_prev))
-    h_t, c_t = exercise.lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
-    expect_tensor(h_t, (5, 4), "h_t for a batch of 5", hint="chunk the gates along dim -1")
+    hint = "chunk the gates along dim -1"
+    h_t, c_t = call(
+        exercise.lstm_step,
+        x_t,
+        h_prev,
+        c_prev,
+        W_x,
+        W_h,
+        b,
+        what="lstm_step for a batch of 5",
+        hint=hint,
+        returns=RETURNS,
+    )
+    expect_tensor(h_t, (5, 4), "h_t for a batch of 5", hint=hint)
     tolerance = exercise_config.tolerance["float32"]
     for name, actual, expected in (("c_t", c_t, expected_c), ("h_t", h_t, expected_h)):
         what = f"{name} for a batch of 5, against torch.nn.LSTMCell"
@@ -52,7 +70,17 @@ def test_an_open_forget_gate_keeps_the_cell(exercise, exercise_config):
     """With f ≈ 1 and i ≈ 0 the cell carries its memory on unchanged, whatever the input."""
     x_t, h_prev, c_prev, W_x, W_h, b = examples.lstm_example().args
     b[:4], b[4:8] = -30.0, 30.0  # input gate shut, forget gate open
-    _, c_t = exercise.lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
+    _, c_t = call(
+        exercise.lstm_step,
+        x_t,
+        h_prev,
+        c_prev,
+        W_x,
+        W_h,
+        b,
+        what="lstm_step with the forget gate open and the input gate shut",
+        returns=RETURNS,
+    )
     expect_close(
         c_t,
         examples.lstm_example().c_prev,

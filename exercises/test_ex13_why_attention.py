@@ -6,7 +6,7 @@ import torch
 from torch.autograd.functional import jacobian
 
 from autograder.course import examples
-from autograder.student.checks import expect_close, expect_tensor
+from autograder.student.checks import call, expect_close, expect_tensor
 
 
 def course_rnn_states():
@@ -37,20 +37,13 @@ def test_accuracy_by_position(exercise, exercise_config):
         ]
     )
     targets = torch.tensor([[2, 0, 1], [2, 3, 3]])
-    accuracy = exercise.accuracy_by_position(logits, targets)
-    expect_close(
-        accuracy,
-        [1.0, 0.5, 0.0],
-        "accuracy_by_position of 2 sequences of 3 positions",
-        exercise_config.documents_atol,
-        hint="average over the sequences, one number per position",
-    )
-    expect_close(
-        exercise.accuracy_by_position(logits[1], targets[1]),
-        [1.0, 0.0, 0.0],
-        "accuracy_by_position of a single sequence (no batch dim)",
-        exercise_config.documents_atol,
-    )
+    what = "accuracy_by_position of 2 sequences of 3 positions"
+    hint = "average over the sequences, one number per position"
+    accuracy = call(exercise.accuracy_by_position, logits, targets, what=what, hint=hint)
+    expect_close(accuracy, [1.0, 0.5, 0.0], what, exercise_config.documents_atol, hint=hint)
+    what = "accuracy_by_position of a single sequence (no batch dim)"
+    accuracy = call(exercise.accuracy_by_position, logits[1], targets[1], what=what)
+    expect_close(accuracy, [1.0, 0.0, 0.0], what, exercise_config.documents_atol)
 
 
 def test_accuracy_averages_every_leading_dim(exercise, exercise_config):
@@ -61,26 +54,24 @@ def test_accuracy_averages_every_leading_dim(exercise, exercise_config):
     wrong = (predicted + 1) % 5
     targets[..., 0] = wrong[..., 0]  # position 0: every one of the 6 sequences is wrong
     targets[0, :, 1] = wrong[0, :, 1]  # position 1: 3 of the 6 are wrong
-    accuracy = exercise.accuracy_by_position(logits, targets)
-    expect_tensor(
-        accuracy,
-        (4,),
-        "accuracy_by_position of (2, 3) sequences of 4 positions",
-        torch.float64,
-        hint="one number per position, averaged over all leading dims, in logits' dtype",
-    )
+    what = "accuracy_by_position of (2, 3) sequences of 4 positions"
+    hint = "one number per position, averaged over all leading dims, in logits' dtype"
+    accuracy = call(exercise.accuracy_by_position, logits, targets, what=what, hint=hint)
+    expect_tensor(accuracy, (4,), what, torch.float64, hint=hint, dtype_from="logits'")
     expect_close(
         accuracy,
         [0.0, 0.5, 1.0, 1.0],
         "the accuracy at each position",
         exercise_config.documents_atol,
+        dtype=torch.float64,
     )
 
 
 def test_gradient_norms_on_the_course_rnn(exercise, exercise_config):
     hs, W_hh, last_state_from = course_rnn_states()
-    norms = exercise.gradient_norms_through_time(hs, W_hh)
-    expect_tensor(norms, (5,), "gradient_norms_through_time of the course's RNN (5 steps)")
+    what = "gradient_norms_through_time of the course's RNN (5 steps)"
+    norms = call(exercise.gradient_norms_through_time, hs, W_hh, what=what)
+    expect_tensor(norms, (5,), what)
     expected = [jacobian(last_state_from(t), hs[t]).norm() for t in range(5)]
     expect_close(
         norms,
@@ -102,8 +93,9 @@ def test_gradient_norms_shrink_with_small_weights(exercise, exercise_config):
     generator = torch.Generator().manual_seed(1)
     W_hh = 0.5 * torch.linalg.qr(torch.randn(6, 6, generator=generator, dtype=torch.float64))[0]
     hs = torch.tanh(torch.randn(2, 8, 6, generator=generator, dtype=torch.float64))
-    norms = exercise.gradient_norms_through_time(hs, W_hh)
-    expect_tensor(norms, (2, 8), "gradient_norms_through_time of 2 sequences", torch.float64)
+    what = "gradient_norms_through_time of 2 sequences"
+    norms = call(exercise.gradient_norms_through_time, hs, W_hh, what=what)
+    expect_tensor(norms, (2, 8), what, torch.float64)
     ratios = norms[:, :-1] / norms[:, 1:]
     expect_close(
         ratios.clamp(min=0.5),
@@ -111,12 +103,10 @@ def test_gradient_norms_shrink_with_small_weights(exercise, exercise_config):
         "each norm divided by the next one's, where ‖W_hh‖₂ = 0.5 caps it at 0.5",
         1e-12,
         hint="each step back multiplies by W_hh diag(1 - h²), which shrinks by at most ‖W_hh‖₂",
+        dtype=torch.float64,
     )
     changed = hs.clone()
     changed[:, 0] = 0.0
-    expect_close(
-        exercise.gradient_norms_through_time(changed, W_hh),
-        norms,
-        "the norms after changing the first state (only the steps after t enter entry t)",
-        exercise_config.documents_atol,
-    )
+    what = "the norms after changing the first state (only the steps after t enter entry t)"
+    changed_norms = call(exercise.gradient_norms_through_time, changed, W_hh, what=what)
+    expect_close(changed_norms, norms, what, exercise_config.documents_atol, dtype=torch.float64)
