@@ -1,8 +1,8 @@
 """How a call to a student's function can go wrong, as the trusted side sees it.
 
 The grader maps these to a test's status: `StudentRaised` fails the test (with the student's
-exception named), `NotAttempted` fails it as "not attempted", `WorkerFailed` is an error and
-`WorkerTimeout` a timeout. Messages are written for the student.
+exception named), `NotAttempted` fails it as "not attempted", `AnswerTooLarge` fails it,
+`WorkerFailed` is an error and `WorkerTimeout` a timeout. Messages are written for the student.
 """
 
 from __future__ import annotations
@@ -36,3 +36,7 @@ class WorkerFailed(Exception):
 
 class WorkerTimeout(WorkerFailed):
     """The call did not finish within the exercise's time limit."""
+
+
+class AnswerTooLarge(WorkerFailed):
+    """The worker sent more bytes than an answer may take (refused unread): the test fails."""

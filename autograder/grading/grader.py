@@ -32,6 +32,7 @@ from autograder.grading.submission import (
     materialise,
 )
 from autograder.mistakes import diagnose_failures
+from autograder.reports.common import truncate
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
 from autograder.sandbox.confine import (
     Protections,
@@ -43,6 +44,10 @@ from autograder.sandbox.confine import (
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 HIDDEN = "after_published"
+# An exercise's message in a report: at most 20 notebook cells that raised, about 560
+# characters each (remote.py caps them), or why the exercise was not submitted, and a file set
+# aside.
+MAX_EXERCISE_MESSAGE_CHARS = 16_000
 
 
 def load_reference(course: Course, exercise: Exercise) -> ModuleType:
@@ -65,6 +70,7 @@ def exercise_result(
     exercise: Exercise, outcomes: list[TestOutcome], submitted: bool, output: str, message: str = ""
 ) -> ExerciseResult:
     """Score one exercise from its tests' outcomes."""
+    message = truncate(message, MAX_EXERCISE_MESSAGE_CHARS)
     if not submitted:
         return ExerciseResult(
             id=exercise.id,

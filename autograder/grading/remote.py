@@ -8,14 +8,20 @@ a worker that died is replaced by a fresh one at the next call.
 `prefetch` sends the calls a suite is known to make (`grading.replay`) in one batch; `call`
 then takes a matching answer from the batch instead of a round trip, with the same checks, and
 the same exception for a call that timed out or killed the worker.
+
+What a worker can cost this process is bounded: a message over `MAX_ANSWER_BYTES` is refused
+unread, an exercise holds at most `MAX_HELD_BYTES` of prefetched answers, every string a worker
+sends is capped where it is read, and the exercise's calls share one time budget.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import pwd
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +32,13 @@ from autograder.course.config import Exercise
 from autograder.course.forbidden import parse_source
 from autograder.course.independence import import_problem, imported_modules
 from autograder.course.names import missing_function_message
-from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
+from autograder.grading.errors import (
+    AnswerTooLarge,
+    NotAttempted,
+    StudentRaised,
+    WorkerFailed,
+    WorkerTimeout,
+)
 from autograder.grading.replay import CallKey, Plan, call_key, request_payload
 from autograder.grading.student import ModuleProxy
 from autograder.grading.submission import ModuleSource
@@ -37,11 +49,33 @@ from autograder.sandbox.pool import ForkServer, SandboxError, Worker
 from autograder.sandbox.spec import MAX_CELLS, WorkerSpec
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
+MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
+# All the waiting on one exercise's workers (imports, calls, imports again after a crash) may
+# take this many call time limits: more than the MAX_TIMEOUTS imports that time out (which end
+# an exercise by themselves), and two calls besides. The reference answers a suite in 0.1 s.
+TIME_BUDGET_FACTOR = MAX_TIMEOUTS * IMPORT_TIME_FACTOR + 2
+# The most bytes one message from a worker may take; a longer one is refused unread. The
+# reference's largest answer takes 18 kB; a notebook's report of 1,000 cells that raised, 2.3 MB.
+MAX_ANSWER_BYTES = 4_000_000
+# Prefetched answers one exercise may hold, about 50 times what the suite that asks most is
+# answered (166 kB); past it, the rest of the batch goes out live, one call at a time.
+MAX_HELD_BYTES = 8_000_000
+MAX_NAME_CHARS = 100  # an exception's type name or place, as a worker sends it
+MAX_DETAIL_CHARS = 1_000  # an exception's message, as a worker sends it
 WORKER_USER = "nobody"  # who a worker becomes when the grader runs as root
 MAX_OUTPUT_CHARS = 64 * 1024  # an exercise's captured output, over all the workers it took
-MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
 MAX_CELL_ERRORS = 20  # notebook cells that raised, named in a report
 _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
+
+
+def _text(value: object, limit: int) -> str:
+    """A string a worker sent, cut to `limit` characters ("" if it sent something else)."""
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _mb(size: int) -> str:
+    """4_000_000 -> "4", 2_345_678 -> "2.3"."""
+    return f"{size / 1e6:.1f}".removesuffix(".0")
 
 
 class ImportFailed(StudentRaised):
@@ -75,9 +109,12 @@ class RemoteModule(ModuleProxy):
         self._importing = False  # started, import not yet confirmed
         self._import_error: ImportFailed | None = None
         self._import_limit_s = exercise.time_limit_s * IMPORT_TIME_FACTOR
+        self._budget_s = exercise.time_limit_s * TIME_BUDGET_FACTOR
+        self._spent_s = 0.0  # of the budget, in `prefetch` and `call`
+        self._budget_end = 0.0  # when the budget runs out, while `_timed`
         self._timeouts = 0
         self._in_flight: Plan = []  # prefetched calls whose answers are not read yet
-        self._answers: dict[CallKey, deque[dict[str, Any] | WorkerFailed | WorkerTimeout]] = {}
+        self._answers: dict[CallKey, deque[dict[str, Any] | WorkerFailed]] = {}
         self.output: list[str] = []
         self.cell_errors: list[str] = []  # the notebook cells that raised, and how
 
@@ -106,55 +143,84 @@ class RemoteModule(ModuleProxy):
         if self._worker is None and self._import_error is None:
             self._worker, self._importing = self.server.spawn(self._spec()), True
 
+    @contextlib.contextmanager
+    def _timed(self) -> Iterator[None]:
+        """Count the time spent inside against the exercise's time budget."""
+        started = time.monotonic()
+        self._budget_end = started + self._budget_s - self._spent_s
+        try:
+            yield
+        finally:
+            self._spent_s += time.monotonic() - started
+
+    def _deadline(self, limit_s: float) -> float:
+        """When a wait of `limit_s` from now ends, or the time budget if it ends sooner."""
+        return min(time.monotonic() + limit_s, self._budget_end)
+
+    def _budget_spent(self) -> bool:
+        return time.monotonic() >= self._budget_end
+
     def prefetch(self, plan: Plan) -> None:
         """Send `plan`'s calls in one batch (after the import): the worker answers them while
         other work goes on. If the worker cannot take them, calls go out one by one."""
-        try:
-            worker = self._ready_worker()
-        except (StudentRaised, WorkerFailed, WorkerTimeout):
-            return  # every call will raise this again, in its test
-        deadline = time.monotonic() + self.exercise.time_limit_s
-        try:
-            worker.send(wire.encode({"batch": len(plan)}), deadline)
-            for planned in plan:
-                worker.send(planned.payload, deadline)
-        except wire.WireError:
-            self._retire(worker)
-            return
-        self._in_flight = list(plan)
+        with self._timed():
+            try:
+                worker = self._ready_worker()
+            except (StudentRaised, WorkerFailed):
+                return  # every call will raise this again, in its test
+            deadline = self._deadline(self.exercise.time_limit_s)
+            try:
+                worker.send(wire.encode({"batch": len(plan)}), deadline)
+                for planned in plan:
+                    worker.send(planned.payload, deadline)
+            except wire.WireError:
+                self._retire(worker)
+                return
+            self._in_flight = list(plan)
 
     def _collect(self) -> None:
-        """Read the answers of the batch in flight; the first failure ends it (later calls go
-        out live, to a fresh worker) and is kept to be raised by the call it belongs to."""
+        """Read the answers of the batch in flight, up to `MAX_HELD_BYTES` in all; the first
+        failure ends it (later calls go out live, to a fresh worker) and is kept to be raised by
+        the call it belongs to. Past that size, the calls left go out live too."""
         in_flight, self._in_flight = self._in_flight, []
+        held = 0
         for planned in in_flight:
             answers = self._answers.setdefault(planned.key, deque())
             if self._worker is None:
                 return
             try:
-                doing = f"calling {planned.function}"
-                answers.append(self._receive(self._worker, self.exercise.time_limit_s, doing))
-            except (WorkerFailed, WorkerTimeout) as error:
+                answer, size = self._receive(
+                    self._worker, self.exercise.time_limit_s, planned.function
+                )
+            except WorkerFailed as error:
                 answers.append(error)
                 return
+            held += size
+            if held > MAX_HELD_BYTES:
+                self._retire(self._worker)
+                return
+            answers.append(answer)
 
     def _handshake(self, worker: Worker) -> None:
         """Wait for the worker's import; raise what went wrong with it, if anything."""
-        hello = self._receive(worker, self._import_limit_s, "importing the module")
+        hello, _ = self._receive(worker, self._import_limit_s, None)
         if hello.get("status") == "ready":
             if not self.cell_errors:  # a replaced worker reports the same cells again
                 self.cell_errors = self._cell_errors(hello.get("cell_errors"))
             return
         self._retire(worker)
+        detail = _text(hello.get("message"), MAX_DETAIL_CHARS)
         if hello.get("status") == "sandbox_error":
-            raise SandboxError(f"a worker could not be confined: {hello.get('message')}")
+            raise SandboxError(f"a worker could not be confined: {detail}")
         if hello.get("status") == "syntax_error":
             line, column = hello.get("line"), hello.get("column")
-            where = f" (line {line}, column {column})" if line else ""
-            message = f"{self.source.file} does not parse{where}: {hello.get('message')}"
+            known = type(line) is int and type(column) is int and line > 0
+            where = f" (line {line}, column {column})" if known else ""
+            message = f"{self.source.file} does not parse{where}: {detail}"
         else:
-            where = f" ({hello.get('where')})" if hello.get("where") else ""
-            raised = f"{hello.get('type')}{where}: {hello.get('message')}"
+            place = _text(hello.get("where"), MAX_NAME_CHARS)
+            where = f" ({place})" if place else ""
+            raised = f"{_text(hello.get('type'), MAX_NAME_CHARS) or '?'}{where}: {detail}"
             message = self._import_problem(hello) or f"importing {self.source.file} raised {raised}"
         raise ImportFailed(message)
 
@@ -166,13 +232,12 @@ class RemoteModule(ModuleProxy):
             return None
         line = failure.get("line")
         imported = self._imports.get(line, []) if type(line) is int else []
-        modules = [failure.get("missing_module"), *imported]
-        where = str(failure.get("where", ""))[:100]
-        for module in modules:
-            if isinstance(module, str):
-                problem = import_problem(self.source.file, module, self.other_modules, where)
-                if problem:
-                    return problem
+        missing = _text(failure.get("missing_module"), MAX_NAME_CHARS)
+        where = _text(failure.get("where"), MAX_NAME_CHARS)
+        for module in [missing, *imported] if missing else imported:
+            problem = import_problem(self.source.file, module, self.other_modules, where)
+            if problem:
+                return problem
         return None
 
     @functools.cached_property
@@ -195,15 +260,20 @@ class RemoteModule(ModuleProxy):
         lines = []
         for cell in reported[:MAX_CELL_ERRORS]:
             if isinstance(cell, dict):
-                where = str(cell.get("where") or "a code cell")[:100]
-                kind, message = str(cell.get("type", "?"))[:100], str(cell.get("message", ""))
-                how = self._import_problem(cell) or f"{where} raised {kind}: {message[:300]}"
+                where = _text(cell.get("where"), MAX_NAME_CHARS) or "a code cell"
+                kind = _text(cell.get("type"), MAX_NAME_CHARS) or "?"
+                message = _text(cell.get("message"), 300)
+                how = self._import_problem(cell) or f"{where} raised {kind}: {message}"
                 lines.append(f"{how} (the rest of that cell did not run)")
         return lines
 
     def _ready_worker(self) -> Worker:
         if self._import_error is not None:
             raise self._import_error
+        if self._budget_spent():
+            raise WorkerTimeout(
+                f"not run: {self.source.file} used its whole time budget of {self._budget_s:g} s"
+            )
         if self._timeouts >= MAX_TIMEOUTS:
             raise WorkerTimeout(
                 f"not run: {self.source.file} already ran out of time {MAX_TIMEOUTS} times"
@@ -232,16 +302,24 @@ class RemoteModule(ModuleProxy):
         return how
 
     def _receive(
-        self, worker: Worker, limit_s: float, doing: str, deadline: float | None = None
-    ) -> dict[str, Any]:
-        """The worker's next message, within `limit_s` (or by `deadline`, if the limit started
-        earlier)."""
-        deadline = time.monotonic() + limit_s if deadline is None else deadline
+        self, worker: Worker, limit_s: float, function: str | None, deadline: float | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """The worker's next message, the answer to a call of `function` (None: the import's),
+        and its size in bytes; within `limit_s` (or by `deadline`, if the limit started earlier)
+        and the time budget."""
+        doing = f"calling {function}" if function else "importing the module"
+        deadline = self._deadline(limit_s) if deadline is None else deadline
         try:
-            message = wire.decode(worker.receive(wire.DEFAULT_LIMITS.max_bytes, deadline))
+            frame = worker.receive(MAX_ANSWER_BYTES, deadline)
+            message = wire.decode(frame)
         except wire.FrameTimeout:
             self._timeouts += 1
             how = self._retire(worker)
+            if self._budget_spent():
+                raise WorkerTimeout(
+                    f"{doing} was stopped: {self.source.file} used its whole time budget of "
+                    f"{self._budget_s:g} s; the worker {how}"
+                ) from None
             raise WorkerTimeout(
                 f"{doing} did not finish in time (limit {limit_s:g} s); the worker {how}"
             ) from None
@@ -250,6 +328,13 @@ class RemoteModule(ModuleProxy):
             raise WorkerFailed(
                 f"the worker {how} while {doing} (did the code call exit()?)"
             ) from None
+        except wire.FrameTooLarge as error:
+            self._retire(worker)
+            if error.size > wire.DEFAULT_LIMITS.max_bytes:  # no message is that long: garbage
+                raise WorkerFailed(
+                    f"the worker sent an unreadable answer while {doing}: {error}"
+                ) from None
+            raise self._too_large(function, error.size) from None
         except wire.WireError as error:
             self._retire(worker)
             raise WorkerFailed(
@@ -258,7 +343,13 @@ class RemoteModule(ModuleProxy):
         if not isinstance(message, dict) or not isinstance(message.get("status"), str):
             self._retire(worker)
             raise WorkerFailed(f"the worker sent a malformed answer while {doing}")
-        return message
+        return message, len(frame)
+
+    def _too_large(self, function: str | None, size: int) -> AnswerTooLarge:
+        sent = f"{function} returned" if function else f"importing {self.source.file} sent"
+        return AnswerTooLarge(
+            f"{sent} {_mb(size)} MB, over the {_mb(MAX_ANSWER_BYTES)} MB an answer may take"
+        )
 
     def call(
         self,
@@ -268,29 +359,29 @@ class RemoteModule(ModuleProxy):
         return_inputs: bool = False,
         **kwargs: Any,
     ) -> CallResult:
-        if self._in_flight:
-            self._collect()
-        prefetched = self._answers.get(call_key(function, args, kwargs, projections))
-        if prefetched:
-            answer = prefetched.popleft()
-            if isinstance(answer, WorkerFailed | WorkerTimeout):
-                raise answer
-        else:
-            payload = request_payload(function, args, kwargs, projections)
-            answer = self._call_live(function, payload)
+        with self._timed():
+            if self._in_flight:
+                self._collect()
+            prefetched = self._answers.get(call_key(function, args, kwargs, projections))
+            if prefetched:
+                answer = prefetched.popleft()
+                if isinstance(answer, WorkerFailed):
+                    raise answer
+            else:
+                payload = request_payload(function, args, kwargs, projections)
+                answer = self._call_live(function, payload)
         result = self._result(function, answer, len(args), [*range(len(args)), *kwargs])
         return result if return_inputs else replace(result, inputs_after=None)
 
     def _call_live(self, function: str, payload: bytes) -> dict[str, Any]:
         worker = self._ready_worker()
-        doing = f"calling {function}"
-        deadline = time.monotonic() + self.exercise.time_limit_s
+        deadline = self._deadline(self.exercise.time_limit_s)
         try:
             worker.send(payload, deadline)
         except wire.WireError:
             how = self._retire(worker)
-            raise WorkerFailed(f"the worker {how} before {doing}") from None
-        return self._receive(worker, self.exercise.time_limit_s, doing, deadline)
+            raise WorkerFailed(f"the worker {how} before calling {function}") from None
+        return self._receive(worker, self.exercise.time_limit_s, function, deadline)[0]
 
     def _result(
         self, function: str, answer: dict[str, Any], n_args: int, inputs: list[int | str]
@@ -298,13 +389,14 @@ class RemoteModule(ModuleProxy):
         """Check an answer's shape strictly, then turn it into a result or an exception."""
         status = answer["status"]
         if status == "raised":
+            detail = _text(answer.get("message"), MAX_DETAIL_CHARS)
             if answer.get("not_implemented") is True:
-                raise NotAttempted(function, str(answer.get("message", "")))
+                raise NotAttempted(function, detail)
             raise StudentRaised(
                 function,
-                str(answer.get("type", "?"))[:100],
-                str(answer.get("message", ""))[:1000],
-                str(answer.get("where", ""))[:100],
+                _text(answer.get("type"), MAX_NAME_CHARS) or "?",
+                detail,
+                _text(answer.get("where"), MAX_NAME_CHARS),
             )
         if status == "missing":
             raise StudentRaised(
@@ -318,7 +410,8 @@ class RemoteModule(ModuleProxy):
             raise StudentRaised(
                 function,
                 "TypeError",
-                f"returned a value that cannot be checked: {answer.get('message')}",
+                "returned a value that cannot be checked: "
+                + _text(answer.get("message"), MAX_DETAIL_CHARS),
             )
         if status != "ok" or set(answer) != _ANSWER_KEYS:
             raise WorkerFailed(f"the worker sent a malformed answer while calling {function}")

@@ -27,13 +27,23 @@ from typing import Any
 import pytest
 
 from autograder.course.config import Course, Exercise
-from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed, WorkerTimeout
+from autograder.grading.errors import (
+    AnswerTooLarge,
+    NotAttempted,
+    StudentRaised,
+    WorkerFailed,
+    WorkerTimeout,
+)
 from autograder.grading.student import ModuleProxy
 from autograder.grading.submission import ModuleSource
+from autograder.reports.common import truncate
 from autograder.sandbox.pool import SandboxError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
 FIXTURES = ("student", "reference", "exercise_config", "submission_source")
+# A test's message, and its diagnosis, in a report: the longest the suites and the catalogue
+# write are about 300 characters, a student's exception about 1,250 (remote.py caps its parts).
+MAX_MESSAGE_CHARS = 2_000
 
 
 class SuiteError(RuntimeError):
@@ -51,6 +61,13 @@ class TestOutcome:
     not_attempted: bool = False
     diagnosis: str | None = None  # the common mistake the failure looks like, if one fits
     __test__ = False
+
+    def __post_init__(self) -> None:
+        """Cap the message and the diagnosis, whatever made them (a diagnosis may quote the
+        student's source)."""
+        object.__setattr__(self, "message", truncate(self.message, MAX_MESSAGE_CHARS))
+        if self.diagnosis is not None:
+            object.__setattr__(self, "diagnosis", truncate(self.diagnosis, MAX_MESSAGE_CHARS))
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,8 @@ def exercise_of(path: Path) -> str:
 
 
 def _describe_failure(error: BaseException) -> tuple[str, str, bool]:
+    if isinstance(error, AnswerTooLarge):
+        return "failed", str(error), False
     if isinstance(error, WorkerTimeout):
         return "timeout", str(error), False
     if isinstance(error, WorkerFailed):

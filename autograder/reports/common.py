@@ -26,6 +26,15 @@ OUTPUT_LIMIT = 5_000  # characters of captured output shown per exercise by adap
 # ANSI escape sequences (colours, cursor moves) and characters not allowed in XML 1.0.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _INVALID = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Unicode's invisible format characters (category Cf, as of Unicode 15): bidi overrides and
+# isolates, which reorder the text shown after them, zero-width spaces and joiners, tag
+# characters. Shown as U+FFFD too, so that nothing is hidden or rearranged.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 
 
@@ -40,12 +49,14 @@ def score_text(score: float, max_score: float) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Printable text: ANSI codes dropped, newlines normalised, other controls -> U+FFFD.
+    """Printable text: ANSI codes dropped, newlines normalised, other controls and invisible
+    format characters (bidi overrides, zero-width spaces) -> U+FFFD.
 
-    The result is valid in XML 1.0, HTML and Markdown (tab and newline are kept).
+    The result is valid in XML 1.0, HTML and Markdown (tab and newline are kept), and shows in
+    the order it was written.
     """
     text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _INVALID.sub("\ufffd", text)
+    return _INVISIBLE.sub("\ufffd", _INVALID.sub("\ufffd", text))
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:

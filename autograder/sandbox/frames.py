@@ -29,6 +29,14 @@ class FrameEOF(WireError):
     """The stream ended cleanly before the first byte of a frame."""
 
 
+class FrameTooLarge(WireError):
+    """A frame declares more bytes than the reader takes; `size` is what it declares."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"frame declares {size} bytes, over the {limit}-byte limit")
+        self.size = size
+
+
 class _HasFileno(Protocol):
     def fileno(self) -> int: ...
 
@@ -75,7 +83,7 @@ def read_frame(fd: int, max_bytes: int, deadline: float | None) -> bytes:
     prefix = _read_exact(fd, _FRAME_PREFIX.size, deadline, "length prefix", eof_ok=True)
     (length,) = _FRAME_PREFIX.unpack(prefix)
     if length > max_bytes:
-        raise WireError(f"frame declares {length} bytes, over the {max_bytes}-byte limit")
+        raise FrameTooLarge(length, max_bytes)
     return _read_exact(fd, length, deadline, "payload", eof_ok=False)
 
 

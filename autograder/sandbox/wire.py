@@ -22,7 +22,14 @@ from typing import Any
 
 import torch
 
-from autograder.sandbox.frames import FrameEOF, FrameTimeout, WireError, read_frame, write_frame
+from autograder.sandbox.frames import (
+    FrameEOF,
+    FrameTimeout,
+    FrameTooLarge,
+    WireError,
+    read_frame,
+    write_frame,
+)
 
 if sys.byteorder != "little":
     raise ImportError("autograder.sandbox.wire only supports little-endian hosts")
@@ -358,6 +365,6 @@ def _describe(value: Any) -> str:
 
 
 __all__ = [
-    "DEFAULT_LIMITS", "DTYPES", "FrameEOF", "FrameTimeout", "Limits", "Opaque", "WireError",
-    "decode", "encode", "read_frame", "write_frame",
+    "DEFAULT_LIMITS", "DTYPES", "FrameEOF", "FrameTimeout", "FrameTooLarge", "Limits", "Opaque",
+    "WireError", "decode", "encode", "read_frame", "write_frame",
 ]  # fmt: skip
