@@ -281,6 +281,20 @@ def test_a_stub_never_hides_work_for_the_same_exercise(grader, tmp_path):
     )
 
 
+def test_a_stubs_raise_kept_above_new_code_is_named_not_taken_for_no_work(grader, tmp_path):
+    solution = (ROOT / "solutions/ex03_softmax.py").read_text()
+    kept = solution.replace("    ### BEGIN SOLUTION\n", "    raise NotImplementedError('x')\n", 1)
+    line = kept.splitlines().index("    raise NotImplementedError('x')") + 1
+    (tmp_path / "ex03_softmax.py").write_text(kept)
+    result = grader.grade(tmp_path).exercises["softmax"]
+    assert result.status != "not_attempted" and result.score < result.max_score
+    failed = {t.message for t in result.tests if t.status == "failed"}
+    assert (
+        f"softmax raised NotImplementedError at line {line}: that is the stub's line; delete it "
+        "so that your code runs" in failed
+    )
+
+
 def test_folders_around_work_elsewhere_are_named(grader, submission, tmp_path):
     upload = tmp_path / "upload"
     shutil.move(submission, upload / "mine")

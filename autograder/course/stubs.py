@@ -7,6 +7,8 @@ import ast
 from collections.abc import Iterable
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+# What to tell a student whose function has code in it but still raises NotImplementedError.
+KEPT_STUB_RAISE = "that is the stub's line; delete it so that your code runs"
 
 
 def is_stub(function: FunctionNode) -> bool:

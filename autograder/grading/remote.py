@@ -16,6 +16,7 @@ sends is capped where it is read, and the exercise's calls share one time budget
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import pwd
@@ -32,6 +33,7 @@ from autograder.course.config import Exercise
 from autograder.course.forbidden import parse_source
 from autograder.course.independence import import_problem, imported_modules
 from autograder.course.names import missing_function_message
+from autograder.course.stubs import KEPT_STUB_RAISE, has_work
 from autograder.grading.errors import (
     AnswerTooLarge,
     NotAttempted,
@@ -241,16 +243,25 @@ class RemoteModule(ModuleProxy):
         return None
 
     @functools.cached_property
+    def _tree(self) -> ast.Module | None:
+        """The source, parsed (None if it does not parse)."""
+        try:
+            return parse_source(self.source.text)
+        except SyntaxError:
+            return None
+
+    @functools.cached_property
     def _imports(self) -> dict[int, list[str]]:
         """The modules the source imports, by line."""
-        try:
-            tree = parse_source(self.source.text)
-        except SyntaxError:
-            return {}
         by_line: dict[int, list[str]] = {}
-        for line, module in imported_modules(tree):
+        for line, module in imported_modules(self._tree) if self._tree else ():
             by_line.setdefault(line, []).append(module)
         return by_line
+
+    def _has_work(self, function: str) -> bool:
+        """Whether the source defines `function` with code in it, not as the bare stub (whose
+        NotImplementedError means "not attempted")."""
+        return self._tree is not None and has_work(self._tree, (function,))
 
     def _cell_errors(self, reported: object) -> list[str]:
         """What a worker says of the notebook cells that raised, as capped lines for the
@@ -390,13 +401,13 @@ class RemoteModule(ModuleProxy):
         status = answer["status"]
         if status == "raised":
             detail = _text(answer.get("message"), MAX_DETAIL_CHARS)
+            where = _text(answer.get("where"), MAX_NAME_CHARS)
             if answer.get("not_implemented") is True:
-                raise NotAttempted(function, detail)
+                if not self._has_work(function):
+                    raise NotAttempted(function, detail)
+                raise StudentRaised(function, "NotImplementedError", KEPT_STUB_RAISE, where)
             raise StudentRaised(
-                function,
-                _text(answer.get("type"), MAX_NAME_CHARS) or "?",
-                detail,
-                _text(answer.get("where"), MAX_NAME_CHARS),
+                function, _text(answer.get("type"), MAX_NAME_CHARS) or "?", detail, where
             )
         if status == "missing":
             raise StudentRaised(

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
 from autograder.course.names import missing_function_message
+from autograder.course.stubs import KEPT_STUB_RAISE
 from autograder.student.checks import stubbed_functions
 from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
 from autograder.student.time_limit import CheckTimeout, time_limit
@@ -242,10 +243,7 @@ def _unfinished_stub(item: pytest.Item, call: pytest.CallInfo) -> str | None:
     if function not in _exercise_functions(item) or stubbed_functions(module, (function,)):
         return None
     file = Path(module.__file__ or "").name
-    return (
-        f"{function} raises NotImplementedError at line {line} of {file}: that is the stub's "
-        "line; delete it so that your code runs"
-    )
+    return f"{function} raises NotImplementedError at line {line} of {file}: {KEPT_STUB_RAISE}"
 
 
 def _timed_out(item: pytest.Item, call: pytest.CallInfo) -> str | None:
