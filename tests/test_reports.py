@@ -7,6 +7,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -778,3 +779,16 @@ def test_tests_that_fail_alike_are_said_once_in_student_feedback() -> None:
     page = html.render(report)
     assert "<strong>test_a, test_c (2 tests)</strong>: failed, 0 / 2" in page
     assert page.count(broken) == 1
+
+
+def test_an_exercises_likely_mistake_is_said_once_in_feedback() -> None:
+    tests = [
+        TestResult(name=f"test_{i}", score=0, max_score=1, status="failed", message=f"wrong {i}")
+        for i in range(3)
+    ]
+    tests = [replace(t, diagnosis=DIAGNOSIS) for t in tests]
+    ex = ExerciseResult(id="x", title="X", score=0, max_score=3, status="failed", tests=tests)
+    report = Report(score=0, max_score=3, gradable=True, exercises={"x": ex})
+    text, page = markdown.render(report), html.render(report)
+    assert text.count(DIAGNOSIS) == page.count(DIAGNOSIS) == 1
+    assert all(f"wrong {i}" in text and f"wrong {i}" in page for i in range(3))

@@ -71,12 +71,18 @@ def exercise_summary(ex: ExerciseResult) -> str:
 
 
 def failures(tests: list[TestResult]) -> list[list[TestResult]]:
-    """Not-passed tests grouped by what they say (status, message, likely mistake), in order of
-    first appearance: a module that does not import fails every test alike, said once."""
-    groups: dict[tuple[str, str, str | None], list[TestResult]] = {}
+    """Not-passed tests grouped by what they say (status and message), in order of first
+    appearance: a module that does not import fails every test alike, said once."""
+    groups: dict[tuple[str, str], list[TestResult]] = {}
     for test in tests:
-        groups.setdefault((test.status, test.message, test.diagnosis), []).append(test)
+        groups.setdefault((test.status, test.message), []).append(test)
     return list(groups.values())
+
+
+def likely_mistakes(tests: list[TestResult]) -> list[str]:
+    """The distinct likely mistakes of `tests`, in order: one exercise's failing tests mostly
+    share one, which feedback then says once."""
+    return list(dict.fromkeys(t.diagnosis for t in tests if t.diagnosis))
 
 
 def failure_names(group: list[TestResult]) -> str:

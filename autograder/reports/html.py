@@ -15,6 +15,7 @@ from .common import (
     failure_summary,
     failures,
     hidden_summary,
+    likely_mistakes,
     notices,
     score_text,
     student_tests,
@@ -72,6 +73,9 @@ def _exercise(ex: ExerciseResult) -> str:
             f"<li>✓ {_e(t.name)} ({_e(score_text(t.score, t.max_score))})</li>" for t in passed
         )
         parts.append(f"<p>Passed:</p>\n<ul>{items}</ul>")
+    parts.extend(
+        f"<p><strong>Likely mistake:</strong> {_e(m)}</p>" for m in likely_mistakes(not_passed)
+    )
     if not_passed:
         items = "".join(map(_failure, failures(not_passed)))
         parts.append(f"<p>Not passed:</p>\n<ul>{items}</ul>")
@@ -88,6 +92,4 @@ def _failure(group: list[TestResult]) -> str:
     parts = [f"<li>✗ <strong>{_e(failure_names(group))}</strong>: {_e(failure_summary(group))}"]
     if test.message:
         parts.append(f"<pre>{_e(test.message)}</pre>")
-    if test.diagnosis:
-        parts.append(f"<p><strong>Likely mistake:</strong> {_e(test.diagnosis)}</p>")
     return "\n".join(parts) + "</li>"

@@ -9,9 +9,9 @@ from .common import (
     failure_summary,
     failures,
     hidden_summary,
+    likely_mistakes,
     md_code_block,
     md_inline,
-    md_test_details,
     notices,
     score_text,
     student_tests,
@@ -41,13 +41,14 @@ def _exercise(ex: ExerciseResult) -> str:
     if passed:
         lines = [f"- ✓ {md_inline(t.name)} ({score_text(t.score, t.max_score)})" for t in passed]
         parts.append("Passed:\n\n" + "\n".join(lines))
+    parts.extend(f"**Likely mistake:** {md_inline(m)}" for m in likely_mistakes(not_passed))
     if not_passed:
         parts.append("Not passed:")
     for group in failures(not_passed):
         names, summary = md_inline(failure_names(group)), md_inline(failure_summary(group))
         parts.append(f"- ✗ **{names}**: {summary}")
-        if details := md_test_details(group[0]):
-            parts.append(details)
+        if group[0].message:
+            parts.append(md_code_block(group[0].message))
     if hidden:
         parts.append(md_inline(hidden_summary(hidden)))
     if ex.output:
