@@ -318,10 +318,12 @@ probe = Path(sys.argv[1])
 spec = WorkerSpec(module=probe.stem, path=str(probe), scratch=tempfile.mkdtemp(),
                   memory_limit_mb=256, cpu_limit_s=10)
 worker = server.spawn(spec)
+confined = wire.decode(worker.receive(4096, None))
 ready = wire.decode(worker.receive(4096, None))
 worker.stop()
 server.close()
-print(json.dumps({"refused": refused, "ready": ready, "output": worker.output}))
+print(json.dumps({"refused": refused, "confined": confined, "ready": ready,
+                  "output": worker.output}))
 """
 
 
@@ -340,6 +342,7 @@ def test_a_fork_server_forked_from_its_grader_holds_nothing_loaded_after_the_for
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome["refused"] == "cannot fork the fork server: this process runs other threads"
+    assert outcome["confined"] == {"status": "confined"}
     assert outcome["ready"] == {"status": "ready", "cell_errors": []}
     # torch came from the grading process, imported once before the fork; the stand-in, loaded
     # after it, is out of the worker's reach.

@@ -234,3 +234,14 @@ def test_every_invisible_format_character_is_shown_as_a_replacement():
     hidden = "".join(c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Cf")
     assert clean_text(hidden) == "\ufffd" * len(hidden)
     assert clean_text("naïve café — 注意力 😀") == "naïve café — 注意力 😀"
+
+
+def test_a_forged_sandbox_error_is_the_students_failure_not_the_graders(grader, tmp_path):
+    # Only a worker that could not be confined says so, before any student code runs: the
+    # same words from the student's code fail its own exercise, and grading goes on.
+    forged = _forging('{"status": "sandbox_error", "message": "Landlock is gone"}')
+    folder = _submission(tmp_path / "s", ex03_softmax=forged, ex02_normalization=NORMALIZE)
+    report = grader.grade(folder)
+    softmax = report.exercises["softmax"]
+    assert softmax.score == 0 and report.exercises["normalization"].status == "complete"
+    assert all("could not be confined" not in t.message for t in softmax.tests)

@@ -204,16 +204,24 @@ class RemoteModule(ModuleProxy):
             answers.append(answer)
 
     def _handshake(self, worker: Worker) -> None:
-        """Wait for the worker's import; raise what went wrong with it, if anything."""
-        hello, _ = self._receive(worker, self._import_limit_s, None)
+        """Wait for the worker's confinement, then its import; raise what went wrong with
+        them, if anything. Only the first message can say the worker could not be confined:
+        student code runs after it, and may write anything."""
+        deadline = self._deadline(self._import_limit_s)
+        first, _ = self._receive(worker, self._import_limit_s, None, deadline)
+        if first.get("status") != "confined":
+            self._retire(worker)
+            if first.get("status") == "sandbox_error":
+                detail = _text(first.get("message"), MAX_DETAIL_CHARS)
+                raise SandboxError(f"a worker could not be confined: {detail}")
+            raise WorkerFailed("the worker sent a malformed answer before importing the module")
+        hello, _ = self._receive(worker, self._import_limit_s, None, deadline)
         if hello.get("status") == "ready":
             if not self.cell_errors:  # a replaced worker reports the same cells again
                 self.cell_errors = self._cell_errors(hello.get("cell_errors"))
             return
         self._retire(worker)
         detail = _text(hello.get("message"), MAX_DETAIL_CHARS)
-        if hello.get("status") == "sandbox_error":
-            raise SandboxError(f"a worker could not be confined: {detail}")
         if hello.get("status") == "syntax_error":
             line, column = hello.get("line"), hello.get("column")
             known = type(line) is int and type(column) is int and line > 0

@@ -256,6 +256,8 @@ def run(spec: WorkerSpec, channel: int, output: int, ruleset: int | None, server
             _send({"status": "sandbox_error", "message": f"{type(error).__name__}: {error}"})
         os._exit(71)
     try:
+        # Before any student code: a "sandbox_error" after this one was written by that code.
+        _send({"status": "confined"})
         serve(spec)
     except BaseException:
         status = 70
