@@ -934,3 +934,25 @@ def test_a_worker_holds_no_fd_but_its_streams_and_channel(grader, submission):
     result = grader.grade(submission).exercises["softmax"]
     assert result.status == "complete"
     assert "OPEN FDS [0, 1, 2, 3]" in result.output
+
+
+def test_a_folder_of_many_notebooks_is_read_only_so_far_and_its_problems_capped(grader, tmp_path):
+    for i in range(45):
+        (tmp_path / f"scratch{i:02d}.ipynb").write_text("not json")
+    _notebook(tmp_path / "ex03_softmax.ipynb", (ROOT / "solutions/ex03_softmax.py").read_text())
+    report = grader.grade(tmp_path)
+    assert report.exercises["softmax"].status == "complete"  # named after an exercise: read first
+    assert (
+        f"{tmp_path.name}: 46 notebooks; only 40 were read, those named after an exercise first"
+        in report.errors
+    )
+    assert len(report.errors) == 40  # the line above, and the 39 unreadable notebooks read
+
+
+def test_a_submissions_problems_are_named_up_to_a_cap(grader, tmp_path):
+    for folder in ("exercises", "notebooks"):  # a copy of the release: both are read
+        (tmp_path / folder).mkdir()
+        for i in range(40):
+            (tmp_path / folder / f"scratch{i:02d}.ipynb").write_text("not json")
+    errors = grader.grade(tmp_path).errors
+    assert len(errors) == 51 and errors[-1] == "... and 30 more problems with its files"

@@ -37,6 +37,8 @@ from autograder.sandbox.spec import CodeCell
 
 MAX_FILE_BYTES = 1_000_000  # a module, or the code of a notebook
 MAX_NOTEBOOK_BYTES = 20 * 2**20  # a notebook file, outputs (plots...) included
+MAX_NOTEBOOKS = 40  # read in one folder: a notebook per exercise, and then some
+MAX_ERRORS = 50  # problems with a submission's files named in its report
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,7 @@ def load_submission(path: Path, course: Course) -> Submission:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
         return submission
     layout = (course.exercises_dir.name, course.notebooks_dir.name)
+    modules_set = {e.module for e in course.exercises}
     found: dict[str, list[ModuleSource]] = {}  # in order of preference
     folders = _work_folders(path, modules, layout)
     for folder in folders:
@@ -220,7 +223,16 @@ def load_submission(path: Path, course: Course) -> Submission:
                 text = _read_text(entry, path, submission.errors)
                 if text is not None:
                     found.setdefault(modules[entry.name], []).append(ModuleSource(text, entry.name))
-        for notebook in (e for e in entries if e.suffix == ".ipynb"):
+        notebooks = sorted(
+            (e for e in entries if e.suffix == ".ipynb"), key=lambda e: e.stem not in modules_set
+        )
+        if len(notebooks) > MAX_NOTEBOOKS:
+            shown = folder.relative_to(path) if folder != path else Path(path.name)
+            submission.errors.append(
+                f"{shown}: {len(notebooks)} notebooks; only {MAX_NOTEBOOKS} were read, those "
+                "named after an exercise first"
+            )
+        for notebook in notebooks[:MAX_NOTEBOOKS]:
             text = _read_text(notebook, path, submission.errors)
             if text is not None:
                 for module, source in _notebook_sources(notebook, text, course, submission.errors):
@@ -244,6 +256,9 @@ def load_submission(path: Path, course: Course) -> Submission:
             f"{path}: no exercise module found (expected files like {listed}, or a notebook)"
             + _elsewhere(path, modules)
         )
+    if len(submission.errors) > MAX_ERRORS:
+        more = len(submission.errors) - MAX_ERRORS
+        submission.errors[MAX_ERRORS:] = [f"... and {more} more problems with its files"]
     return submission
 
 
