@@ -444,6 +444,7 @@ def test_shared_formatting() -> None:
     cleaned = clean_text("a" + CONTROL_CHARS + "\tb\r\nc\rd é 😀")
     assert cleaned == "a" + "\ufffd" * len(CONTROL_CHARS) + "\tb\nc\nd é 😀"
     assert clean_text("\x1b[1;31mred\x1b[0m") == "red"
+    assert clean_text("a\u2028b\u2029c") == "a\nb\nc"  # line breaks in Unicode's own spelling
 
 
 # --- Gradescope ----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ _INVISIBLE = re.compile(
     "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
     "\U000e0020-\U000e007f]"
 )
+_NEWLINES = re.compile("[\r\u2028\u2029]")  # a line or paragraph break in other spellings
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 
 
@@ -49,13 +50,14 @@ def score_text(score: float, max_score: float) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Printable text: ANSI codes dropped, newlines normalised, other controls and invisible
+    """Printable text: ANSI codes dropped, line breaks made newlines, other controls and invisible
     format characters (bidi overrides, zero-width spaces) -> U+FFFD.
 
     The result is valid in XML 1.0, HTML and Markdown (tab and newline are kept), and shows in
     the order it was written.
     """
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    text = _NEWLINES.sub("\n", text)
     return _INVISIBLE.sub("\ufffd", _INVALID.sub("\ufffd", text))
 
 
