@@ -47,23 +47,24 @@ def describe_import_failure(
 
 class _Unimportable(importlib.abc.MetaPathFinder):
     """Finds `names` nowhere, under any package (`exercises.ex03_softmax`), as a grader's
-    worker does not."""
+    worker does not; the error says why, for `importer` (a file name)."""
 
-    def __init__(self, names: frozenset[str]) -> None:
-        self.names = names
+    def __init__(self, names: frozenset[str], importer: str) -> None:
+        self.names, self.importer = names, importer
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if other_exercise_in(name, self.names):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            raise ModuleNotFoundError(import_problem(self.importer, name, self.names), name=name)
         return None
 
 
 @contextlib.contextmanager
-def unimportable(names: frozenset[str]) -> Iterator[None]:
+def unimportable(names: frozenset[str], importer: str) -> Iterator[None]:
     """While inside, importing any of `names` fails (even one imported before), as it does in
-    a grader's worker, which can import no exercise's module but its own."""
+    a grader's worker, which can import no exercise's module but its own; the error says why,
+    for `importer` (the file name of the module that may not import them)."""
     imported = {name: sys.modules.pop(name) for name in names if name in sys.modules}
-    finder = _Unimportable(names)
+    finder = _Unimportable(names, importer)
     sys.meta_path.insert(0, finder)
     try:
         yield

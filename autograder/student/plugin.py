@@ -133,7 +133,7 @@ def exercise(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
     others = course.other_modules(module) if course else frozenset()
     if module in request.config.stash.setdefault(_timed_out_key, set()):
         pytest.fail(f"not run: an earlier check of {module}.py ran out of time", pytrace=False)
-    with unimportable(others):
+    with unimportable(others, f"{module}.py"):
         yield _load(folder, module, others)
 
 
