@@ -26,6 +26,11 @@ def test_softmax_in_any_spelling_is_found(source):
     assert uses and uses[0].line >= 1
 
 
+def test_a_forbidden_name_mentioned_in_a_string_is_no_use_of_it():
+    source = 'def softmax(x):\n    """Like torch.softmax, written out."""\n    return x\n'
+    assert find_forbidden(source, SOFTMAX) == []
+
+
 def test_own_function_of_the_same_name_is_allowed():
     source = "def softmax(x):\n    return x.exp() / x.exp().sum()\n\ny = softmax(z)\n"
     assert find_forbidden(source, SOFTMAX) == []

@@ -276,8 +276,8 @@ def test_a_stub_never_hides_work_for_the_same_exercise(grader, tmp_path):
     result = grader.grade(folder).exercises["softmax"]
     assert result.status != "complete"
     assert result.message == (  # the notebook's work is not lost without a word
-        "ex03_softmax.ipynb also has work for this exercise, and was not graded: "
-        "ex03_softmax.py was (a module comes first, unless it is still the stub)"
+        "ex03_softmax.ipynb has work for this exercise too, but ex03_softmax.py was graded (a "
+        "module comes first, unless it is still the stub)"
     )
 
 
@@ -293,6 +293,15 @@ def test_a_stubs_raise_kept_above_new_code_is_named_not_taken_for_no_work(grader
         f"softmax raised NotImplementedError at line {line}: that is the stub's line; delete it "
         "so that your code runs" in failed
     )
+    # A function with work that calls a course function still a stub: that one is not done.
+    scores = (ROOT / "solutions/ex01_dot_scores.py").read_text()
+    stub = (ROOT / "exercises/ex01_dot_scores.py").read_text()
+    dot_stub = stub[stub.index("def dot(") : stub.index("def attention_scores(")]
+    dot_work = scores[scores.index("def dot(") : scores.index("def attention_scores(")]
+    (tmp_path / "ex01_dot_scores.py").write_text(scores.replace(dot_work, dot_stub))
+    result = grader.grade(tmp_path).exercises["dot_scores"]
+    assert not any("that is the stub's line" in t.message for t in result.tests)
+    assert any("not attempted" in t.message for t in result.tests)
 
 
 def test_folders_around_work_elsewhere_are_named(grader, submission, tmp_path):
@@ -766,7 +775,14 @@ def test_importing_through_a_package_or_the_courses_own_package_is_named(grader,
     softmax.write_text(
         "import torch\nfrom autograder.course import examples\n" + softmax.read_text()
     )
+    normalization = submission / "ex02_normalization.py"  # a part the worker itself has loaded
+    normalization.write_text("import autograder.sandbox.wire\n" + normalization.read_text())
     report = grader.grade(submission)
+    assert {t.message for t in report.exercises["normalization"].tests} == {
+        "ex02_normalization.py imports autograder.sandbox.wire (line 1), the course's own "
+        "package, which is not there when your work is graded: copy what you need into "
+        "ex02_normalization.py"
+    }
     assert {t.message for t in report.exercises["context_vectors"].tests} == {
         "ex04_context_vectors.py imports ex03_softmax (line 1), another exercise's module: each "
         "exercise is graded on its own, so copy what you need from ex03_softmax into "

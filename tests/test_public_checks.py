@@ -161,7 +161,13 @@ def test_imports_through_a_package_or_of_the_course_package_fail_as_when_graded(
     softmax.write_text(
         "import torch\nfrom autograder.course import examples\n" + softmax.read_text()
     )
+    guarded = submission / "ex02_normalization.py"  # never run when graded: no problem
+    guarded.write_text(
+        guarded.read_text()
+        + 'if __name__ == "__main__":\n    from autograder.course import examples\n'
+    )
     result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
+    assert _status(board, "normalization")["status"] == "done"
     assert _status(board, "context_vectors")["status"] == "failing"
     assert "ex04_context_vectors.py imports ex03_softmax (line 1), another exercise's" in (
         result.stdout

@@ -92,7 +92,7 @@ def test_seccomp_lets_a_worker_limit_and_schedule_only_itself(tmp_path):
 
 
 @pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
-def test_seccomp_denies_changing_a_files_mode_owner_or_times(tmp_path):
+def test_seccomp_denies_changing_a_files_mode_owner_times_or_length(tmp_path):
     # Landlock does not govern these: a worker under the grader's own uid could open up the
     # hidden suites with chmod.
     mine = tmp_path / "file"
@@ -101,6 +101,7 @@ def test_seccomp_denies_changing_a_files_mode_owner_or_times(tmp_path):
     assert confined(lambda: os.chown(mine, os.getuid(), os.getgid())) == 13
     assert confined(lambda: os.utime(mine, (0, 0))) == 13
     assert confined(lambda: os.setxattr(mine, "user.x", b"1")) == 13
+    assert confined(lambda: os.truncate(mine, 0)) == 13
     assert mine.stat().st_mode & 0o777 != 0o777 and mine.stat().st_mtime > 0
 
 

@@ -8,8 +8,9 @@ course.toml and the documents' examples:
     COURSE_DIR/source/<assignment>/test_<assignment>.py its public tests, from exercises/
     COURSE_DIR/source/<assignment>/course.toml          what they read (the students' version)
 
-Run again, it rewrites only what changed; a file that differs from what it would write (edited
-by hand since) is replaced only when asked (`--force`: see `edited_files`).
+Run again, it refuses to replace any file that differs from what it would write, whether
+edited by hand or made from an older course.toml or solution: after such a change, regenerate
+with `--force`, which also replaces hand edits (see `edited_files`).
 
 An assignment is named after its exercise's module (`ex03_softmax`) and holds one notebook, the
 exercise notebook of `autograder.build.notebooks` with nbgrader's cell metadata (schema 3, as

@@ -25,6 +25,7 @@ import autograder
 from autograder.build.exercises import generated_exercises
 from autograder.build.stubs import find_regions, solution_body_lines
 from autograder.course.config import COURSE_FILE, Course, parse_course
+from autograder.course.independence import optional_imports
 from autograder.course.ipython import python_code
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
@@ -251,21 +252,6 @@ def _copy_tree(source: Path, target: Path) -> None:
             shutil.copyfile(path, target / relative)
 
 
-def _optional_imports(tree: ast.AST) -> set[ast.AST]:
-    """Imports inside a `try` that catches ImportError: code that works without them."""
-    names = {"ImportError", "ModuleNotFoundError"}
-    optional: set[ast.AST] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Try) and any(
-            isinstance(h.type, ast.Name) and h.type.id in names for h in node.handlers
-        ):
-            for statement in node.body:
-                optional |= {
-                    n for n in ast.walk(statement) if isinstance(n, ast.Import | ast.ImportFrom)
-                }
-    return optional
-
-
 def _imported(source: str) -> list[tuple[int, str]]:
     """(line, module) of every absolute import in `source` that it cannot do without; [] if it
     does not parse."""
@@ -274,7 +260,7 @@ def _imported(source: str) -> list[tuple[int, str]]:
     except SyntaxError:
         return []
     found = []
-    optional = _optional_imports(tree)
+    optional = optional_imports(tree, as_main=True)  # notebooks and scripts run as __main__
     for node in ast.walk(tree):
         if node in optional:
             continue

@@ -95,7 +95,7 @@ def find_forbidden(source: str, forbidden: tuple[str, ...]) -> list[ForbiddenUse
         elif (
             isinstance(node, ast.Constant)
             and type(node.value) is str
-            and _bare(node.value) in last_parts
+            and node.value.lstrip("_") in last_parts  # a name looked up, not a dotted mention
         ):
             written = repr(node.value)
         elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.MatMult):

@@ -3,9 +3,9 @@ exercise's module nor the course's own package.
 
 A grader's worker can import only its own exercise's module: importing another exercise's, under
 any package (`ex03_softmax`, `exercises.ex03_softmax`), or a part of the course's package
-(`autograder.course`, which holds the hidden material's neighbours and is out of the worker's
-reach) fails with ModuleNotFoundError. The public checks refuse the same imports, and both say
-why with `import_problem`.
+(`autograder`, which holds the hidden material and is out of the worker's reach) fails with
+ModuleNotFoundError. The public checks refuse the same imports where they must succeed, and
+both say why with `import_problem`.
 """
 
 from __future__ import annotations
@@ -47,3 +47,37 @@ def imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
     return found
+
+
+def optional_imports(tree: ast.AST, *, as_main: bool) -> set[ast.AST]:
+    """Imports that need not succeed: inside a `try` that catches ImportError, and, for code
+    imported as a module (not `as_main`: a script, a notebook), under
+    `if __name__ == "__main__":`."""
+    optional: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        guarded = isinstance(node, ast.If) and not as_main and _is_main_guard(node.test)
+        if guarded or _catches_import_error(node):
+            for statement in node.body:
+                optional |= {
+                    n for n in ast.walk(statement) if isinstance(n, ast.Import | ast.ImportFrom)
+                }
+    return optional
+
+
+def _catches_import_error(node: ast.AST) -> bool:
+    return isinstance(node, ast.Try) and any(
+        isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError")
+        for h in node.handlers
+    )
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    """Whether `test` is `__name__ == "__main__"`."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )

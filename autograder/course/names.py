@@ -14,7 +14,7 @@ from autograder.course.forbidden import parse_source
 from autograder.course.stubs import FunctionNode
 
 
-@functools.lru_cache(maxsize=64)  # a grader asks once per failed call, with the same source
+@functools.lru_cache(maxsize=8)  # a grader asks once per failed call, with the same source
 def missing_function_message(
     file: str, source: str, function: str, course_functions: Collection[str]
 ) -> str:

@@ -237,14 +237,15 @@ class RemoteModule(ModuleProxy):
     def _import_problem(self, failure: dict[str, Any]) -> str | None:
         """Why `failure` happened, if it is an import the course refuses (another exercise's
         module, or the course's package): named by the module the worker could not find, or
-        by what the failing line imports (`exercises.ex03_softmax` fails on `exercises`)."""
+        by what the failing line imports (`exercises.ex03_softmax` fails on `exercises`), which
+        says more."""
         if failure.get("type") not in ("ModuleNotFoundError", "ImportError"):
             return None
         line = failure.get("line")
         imported = self._imports.get(line, []) if type(line) is int else []
         missing = _text(failure.get("missing_module"), MAX_NAME_CHARS)
         where = _text(failure.get("where"), MAX_NAME_CHARS)
-        for module in [missing, *imported] if missing else imported:
+        for module in [*imported, missing] if missing else imported:  # the line says more
             problem = import_problem(self.source.file, module, self.other_modules, where)
             if problem:
                 return problem
@@ -304,6 +305,9 @@ class RemoteModule(ModuleProxy):
             self._importing = False
             try:
                 self._handshake(worker)
+            except AnswerTooLarge as error:  # the module sends as much every time it imports
+                self._import_error = ImportFailed(str(error))
+                raise self._import_error from None
             except ImportFailed as error:
                 self._import_error = error
                 raise
@@ -411,9 +415,11 @@ class RemoteModule(ModuleProxy):
             detail = _text(answer.get("message"), MAX_DETAIL_CHARS)
             where = _text(answer.get("where"), MAX_NAME_CHARS)
             if answer.get("not_implemented") is True:
-                if not self._has_work(function):
+                raiser = _text(answer.get("function"), MAX_NAME_CHARS)
+                if raiser in self.exercise.functions and self._has_work(raiser):
+                    raise StudentRaised(raiser, "NotImplementedError", KEPT_STUB_RAISE, where)
+                if raiser:  # a stub of the student's: the exercise is not done yet
                     raise NotAttempted(function, detail)
-                raise StudentRaised(function, "NotImplementedError", KEPT_STUB_RAISE, where)
             raise StudentRaised(
                 function, _text(answer.get("type"), MAX_NAME_CHARS) or "?", detail, where
             )

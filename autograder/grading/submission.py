@@ -243,8 +243,9 @@ def load_submission(path: Path, course: Course) -> Submission:
         others = [s.file for s in sources if s is not chosen and _has_work(s, functions[module])]
         if others:
             submission.set_aside[module] = (
-                f"{' and '.join(others)} also has work for this exercise, and was not graded: "
-                f"{chosen.file} was (a module comes first, unless it is still the stub)"
+                f"{' and '.join(others)} {'has' if len(others) == 1 else 'have'} work for this "
+                f"exercise too, but {chosen.file} was graded (a module comes first, unless it is "
+                "still the stub)"
             )
     missing = {e.module: e.functions for e in course.exercises if e.module not in found}
     if missing:

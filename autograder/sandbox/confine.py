@@ -14,7 +14,9 @@ Both are applied by the worker to itself after `PR_SET_NO_NEW_PRIVS`, before any
   exists, and Landlock does not govern connecting to a unix socket's path), no new processes
   (threads excepted, which RLIMIT_NPROC stops), no execve, ptrace, process_vm_*, io_uring
   (which bypasses seccomp), memfd or SysV/POSIX IPC (memory no limit sees), namespaces,
-  mounts, bpf or keyrings.
+  mounts, bpf or keyrings; limits and scheduling of the worker itself only (workers share a
+  uid); no change to a file's mode, owner, times or extended attributes, nor truncate, which
+  Landlock does not govern everywhere; no undoing `die_with_parent`.
 
 Written with ctypes against the kernel's stable ABI, so it needs no extra package.
 """
@@ -87,6 +89,7 @@ _DENIED_X86_64 = {
     90: "EPERM", 91: "EPERM", 268: "EPERM", 452: "EPERM",  # chmod, fchmod, fchmodat, fchmodat2
     92: "EPERM", 93: "EPERM", 94: "EPERM", 260: "EPERM",  # chown, fchown, lchown, fchownat
     132: "EPERM", 235: "EPERM", 280: "EPERM", 261: "EPERM",  # utime, utimes, utimensat, futimesat
+    76: "EPERM",  # truncate, which Landlock governs only from ABI 3
     188: "EPERM", 189: "EPERM", 190: "EPERM", 463: "EPERM",  # (l,f)setxattr, setxattrat
     197: "EPERM", 198: "EPERM", 199: "EPERM", 466: "EPERM",  # (l,f)removexattr, removexattrat
 }  # fmt: skip

@@ -104,20 +104,22 @@ def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None, se
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
-def _line(error: BaseException, spec: WorkerSpec) -> int | None:
-    """The line of the student's code (of the module `spec.path`) that raised `error`."""
+def _raiser(error: BaseException, spec: WorkerSpec) -> tuple[str | None, int | None]:
+    """The function and line of the student's code (of the module `spec.path`) that raised
+    `error`; (None, None) if it was raised elsewhere."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == spec.path]
-    return frames[-1].lineno if frames else None
+    return (frames[-1].name, frames[-1].lineno) if frames else (None, None)
 
 
 def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
-    line = _line(error, spec)
+    function, line = _raiser(error, spec)
     return {
         "status": "raised",
         "type": type(error).__name__,
         "message": str(error)[:2000],
         "where": describe_line(spec.cells, line) if line else "",
         "line": line,
+        "function": function,
         "not_implemented": isinstance(error, NotImplementedError),
         # the module that could not be found, which may be another exercise's
         "missing_module": error.name if isinstance(error, ModuleNotFoundError) else None,
@@ -159,9 +161,9 @@ def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
 
 
 class _CoursePackageFinder(importlib.abc.MetaPathFinder):
-    """Makes a part of the course's package not loaded yet fail to import as if it did not
-    exist, as the public checks say it does, rather than with Landlock's PermissionError (its
-    files are out of the worker's reach)."""
+    """Makes the course's package fail to import as if it did not exist, as the public checks
+    say it does, rather than with Landlock's PermissionError (its files are out of the worker's
+    reach)."""
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
         if name.split(".")[0] == COURSE_PACKAGE:
@@ -170,6 +172,10 @@ class _CoursePackageFinder(importlib.abc.MetaPathFinder):
 
 def _import(spec: WorkerSpec) -> tuple[ModuleType, list[dict[str, Any]]]:
     """Import the student's module; for a notebook's, also how the cells that raised failed."""
+    # The course's package, this worker's own code included, is not the student's to import:
+    # the worker keeps its references, and the package fails to import as if absent.
+    for name in [n for n in sys.modules if n.split(".")[0] == COURSE_PACKAGE]:
+        del sys.modules[name]
     sys.meta_path.insert(0, _CoursePackageFinder())
     loader_spec = importlib.util.spec_from_file_location(spec.module, spec.path)
     assert loader_spec is not None and loader_spec.loader is not None

@@ -17,6 +17,7 @@ from autograder.course.independence import (
     COURSE_PACKAGE,
     import_problem,
     imported_modules,
+    optional_imports,
     other_exercise_in,
 )
 
@@ -74,14 +75,16 @@ def unimportable(names: frozenset[str], importer: str) -> Iterator[None]:
 
 
 def _refuse_course_package(path: Path, source: str) -> None:
-    """Fail as the grader would if the module imports the course's package. Read from the
-    source: this process has imported that package itself, so it cannot be made unimportable."""
+    """Fail as the grader would if the module imports the course's package where it must
+    succeed. Read from the source: this process has imported that package itself, so it cannot
+    be made unimportable."""
     try:
         tree = parse_source(source)
     except SyntaxError:
         return  # importing it says where
+    optional = {node.lineno for node in optional_imports(tree, as_main=False)}
     for line, module in imported_modules(tree):
-        if module.split(".")[0] == COURSE_PACKAGE:
+        if module.split(".")[0] == COURSE_PACKAGE and line not in optional:
             problem = import_problem(path.name, module, frozenset(), f"line {line}")
             raise ExerciseImportError(problem)
 

@@ -206,8 +206,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         hint = str(error) or "the function is still a stub"
         report.longrepr = f"not attempted yet ({hint})"
         report.user_properties.append(("course_outcome", NOT_ATTEMPTED))
-    elif report.failed and _timed_out(item, call):
-        report.longrepr = _timed_out(item, call)
+    elif report.failed and (stopped := _timed_out(item, call)):
+        report.longrepr = stopped
         item.config.stash.setdefault(_timed_out_key, set()).add(_module_name(item.path))
     elif report.when == "call" and report.failed:
         problem = unfinished or _missing_function(item, call)
