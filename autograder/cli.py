@@ -81,8 +81,8 @@ def _nbgrader(args: argparse.Namespace) -> int:
     if edited:
         names = ", ".join(str(path.relative_to(args.out)) for path in edited)
         raise CommandError(
-            f"OUT {args.out}: would overwrite {len(edited)} files that differ from what it "
-            f"writes (edited since?): {names}; give --force to replace them"
+            f"OUT {args.out}: would overwrite {len(edited)} files edited since they were "
+            f"written: {names}; give --force to replace them"
         )
     try:
         written = write_nbgrader_course(course, args.out)

@@ -3,12 +3,15 @@ work; and what it still does for a student's bad input."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
 
+from autograder.build.nbgrader_course import MANIFEST
 from autograder.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,17 +104,25 @@ def test_nbgrader_keeps_edited_files_unless_forced(capsys, tmp_path):
         path.write_text(text)
     tests.unlink()  # a missing file is simply written again
 
+    # A file as an older course.toml made it (recorded in the manifest) is no hand edit.
+    older = out / "source" / "ex02_normalization" / "course.toml"
+    older.write_text(older.read_text().replace("version", "old_version"))
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["source/ex02_normalization/course.toml"] = sha256(older.read_bytes()).hexdigest()
+    (out / MANIFEST).write_text(json.dumps(manifest))
+
     message = _refused(capsys, "nbgrader", out)
     assert message == (
-        f"autograder nbgrader: OUT {out}: would overwrite 2 files that differ from what it "
-        "writes (edited since?): nbgrader_config.py, source/ex03_softmax/ex03_softmax.ipynb; "
-        "give --force to replace them"
+        f"autograder nbgrader: OUT {out}: would overwrite 2 files edited since they were "
+        "written: nbgrader_config.py, source/ex03_softmax/ex03_softmax.ipynb; give --force to "
+        "replace them"
     )
     assert all(path.read_text() == text for path, text in edited.items())
     assert not tests.exists(), "nothing was written"
 
     status, out_text, _ = _run(capsys, "nbgrader", out, "--force")
-    assert status == 0 and "(3 files)" in out_text
+    assert status == 0 and "(4 files)" in out_text
+    assert "old_version" not in older.read_text()
     assert "Exchange" not in config.read_text() and tests.is_file()
 
 

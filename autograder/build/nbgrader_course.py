@@ -8,9 +8,9 @@ course.toml and the documents' examples:
     COURSE_DIR/source/<assignment>/test_<assignment>.py its public tests, from exercises/
     COURSE_DIR/source/<assignment>/course.toml          what they read (the students' version)
 
-Run again, it refuses to replace any file that differs from what it would write, whether
-edited by hand or made from an older course.toml or solution: after such a change, regenerate
-with `--force`, which also replaces hand edits (see `edited_files`).
+Run again, it replaces what it wrote before (after a change to course.toml or a solution) but
+refuses to replace a file edited by hand since, unless given `--force`: `MANIFEST` records what
+it wrote (see `edited_files`).
 
 An assignment is named after its exercise's module (`ex03_softmax`) and holds one notebook, the
 exercise notebook of `autograder.build.notebooks` with nbgrader's cell metadata (schema 3, as
@@ -41,6 +41,7 @@ Scores reach nbgrader's gradebook through `autograder.reports.nbgrader_gradebook
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from autograder.course.config import COURSE_FILE, Course, Exercise
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, assignment_name, grade_cell_id
 
 NBGRADER_DIR = "nbgrader"
+MANIFEST = ".autograder-generated.json"  # in the course directory: what was written, hashed
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SCHEMA_VERSION = 3  # nbgrader 0.9's cell metadata schema
 EXECUTE_TIMEOUT_S = 600  # a grade cell starts a grading process: more than nbgrader's 30 s
@@ -187,22 +189,51 @@ def check_nbgrader_course(course: Course, root: Path | None = None) -> list[Drif
     return drift
 
 
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _manifest(root: Path) -> dict[str, str]:
+    """What `write_nbgrader_course` last wrote into `root`: relative path -> sha256 ({} if
+    unknown)."""
+    try:
+        recorded = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
 def edited_files(course: Course, root: Path | None = None) -> list[Path]:
-    """The files in the course directory that writing it would replace with other content:
-    edited by hand since (or generated from another course.toml)."""
-    return [
-        path
-        for path, content in generated_nbgrader_course(course, root).items()
-        if path.exists() and not (path.is_file() and path.read_bytes() == content.encode())
-    ]
+    """The files in the course directory that writing it would replace, and that were edited by
+    hand since it was last written: neither what it writes now nor what it wrote then (a file
+    it wrote from an older course.toml or solution is simply replaced)."""
+    root = root or nbgrader_dir(course)
+    written = _manifest(root)
+    edited = []
+    for path, content in generated_nbgrader_course(course, root).items():
+        if not path.exists():
+            continue
+        current = _digest(path.read_bytes()) if path.is_file() else None
+        if current not in (_digest(content.encode()), written.get(_relative(path, root))):
+            edited.append(path)
+    return edited
 
 
 def write_nbgrader_course(course: Course, root: Path | None = None) -> list[Path]:
-    """Write the nbgrader course directory's generated files; returns the paths that changed."""
-    changed = []
+    """Write the nbgrader course directory's generated files, and the manifest of what was
+    written (see `edited_files`); returns the paths that changed."""
+    root = root or nbgrader_dir(course)
+    changed, written = [], {}
     for path, content in generated_nbgrader_course(course, root).items():
-        if not path.is_file() or path.read_bytes() != content.encode():
+        data = content.encode()
+        if not path.is_file() or path.read_bytes() != data:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content.encode())
+            path.write_bytes(data)
             changed.append(path)
+        written[_relative(path, root)] = _digest(data)
+    (root / MANIFEST).write_text(json.dumps(written, indent=1, sort_keys=True), encoding="utf-8")
     return changed
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
