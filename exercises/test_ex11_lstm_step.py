@@ -47,18 +47,9 @@ def test_matches_pytorch_lstm_cell_on_a_batch(exercise, exercise_config):
         cell.bias_hh.zero_()
         expected_h, expected_c = cell(x_t, (h_prev, c_prev))
     hint = "chunk the gates along dim -1"
-    h_t, c_t = call(
-        exercise.lstm_step,
-        x_t,
-        h_prev,
-        c_prev,
-        W_x,
-        W_h,
-        b,
-        what="lstm_step for a batch of 5",
-        hint=hint,
-        returns=RETURNS,
-    )
+    args = (x_t, h_prev, c_prev, W_x, W_h, b)
+    what = "lstm_step for a batch of 5"
+    h_t, c_t = call(exercise.lstm_step, *args, what=what, hint=hint, returns=RETURNS)
     expect_tensor(h_t, (5, 4), "h_t for a batch of 5", hint=hint)
     tolerance = exercise_config.tolerance["float32"]
     for name, actual, expected in (("c_t", c_t, expected_c), ("h_t", h_t, expected_h)):
@@ -70,17 +61,9 @@ def test_an_open_forget_gate_keeps_the_cell(exercise, exercise_config):
     """With f ≈ 1 and i ≈ 0 the cell carries its memory on unchanged, whatever the input."""
     x_t, h_prev, c_prev, W_x, W_h, b = examples.lstm_example().args
     b[:4], b[4:8] = -30.0, 30.0  # input gate shut, forget gate open
-    _, c_t = call(
-        exercise.lstm_step,
-        x_t,
-        h_prev,
-        c_prev,
-        W_x,
-        W_h,
-        b,
-        what="lstm_step with the forget gate open and the input gate shut",
-        returns=RETURNS,
-    )
+    args = (x_t, h_prev, c_prev, W_x, W_h, b)
+    what = "lstm_step with the forget gate open and the input gate shut"
+    _, c_t = call(exercise.lstm_step, *args, what=what, returns=RETURNS)
     expect_close(
         c_t,
         examples.lstm_example().c_prev,
