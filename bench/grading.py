@@ -8,7 +8,9 @@
   against `autograder grade-all` of the very same `submitted/` tree, per submission, when
   nbgrader is installed;
 - where the CPU of one graded whole submission goes: the grading process, the fork server and
-  the workers (the floor under the batch's cost per submission is their sum over the cores).
+  the workers (the floor under the batch's cost per submission is their sum over the cores);
+- the same submission's calls made in one process with no worker and no sandbox at all: with
+  the grading process, the floor of any design that runs the suites' calls (no isolation cost).
 
 A benchmark, not a test: the machine is shared and noisy, so it prints medians of alternating
 runs and their ratios. Usage: `python bench/grading.py [--rounds 3] [--class-size 40]`.
@@ -26,6 +28,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.course.config import Course
+    from autograder.grading.grader import Grader
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRADER = [sys.executable, "-m", "autograder"]
@@ -165,6 +172,7 @@ def cpu_breakdown(rounds: int) -> None:
             grader.grade(ROOT / "solutions")
         print(f"\nCPU per graded submission of all {len(course.exercises)} exercises (ms):")
         print(f"{'':12} {'wall':>6} {'grading':>8} {'server':>7} {'workers':>8} {'sum':>6}")
+        grading_ms = {}
         for folder in ("solutions", "exercises"):
             mine = resource.getrusage(resource.RUSAGE_SELF)
             ours, theirs = _cpu_ms(server.pid)
@@ -183,7 +191,47 @@ def cpu_breakdown(rounds: int) -> None:
                 f"{folder:12} {wall:6.0f} {grading:8.0f} {fork_server:7.0f} {workers:8.0f} "
                 f"{total:6.0f}"
             )
-    print(f"(on {os.cpu_count()} cores a batch cannot cost less than sum / cores per submission)")
+            grading_ms[folder] = grading
+        calls = calls_in_process(grader, course, rounds)
+    cores = os.cpu_count() or 1
+    print(f"(on {cores} cores a batch cannot cost less than sum / cores per submission)")
+    floor = (grading_ms["solutions"] + calls) / cores
+    print(
+        f"The reference's {sum(len(grader.plan(e.id)) for e in course.exercises)} calls in this "
+        f"process, no worker, no sandbox: {calls:.0f} ms of CPU;\n"
+        f"with its grading process, no design that makes these calls grades a whole submission "
+        f"for less than {floor:.0f} ms per submission on {cores} cores."
+    )
+
+
+def calls_in_process(grader: Grader, course: Course, rounds: int) -> float:
+    """CPU (ms) of one whole submission's calls, answered by the reference in this process as a
+    worker answers them (request decoded, call made, answer encoded), without any worker."""
+    from autograder.grading.grader import load_reference
+    from autograder.sandbox import wire
+    from autograder.sandbox.calls import execute_call
+
+    references = {e.id: load_reference(course, e) for e in course.exercises}
+    work = [(references[e.id], c.payload) for e in course.exercises for c in grader.plan(e.id)]
+
+    def answer_all() -> None:
+        for module, payload in work:
+            request = wire.decode(payload)
+            function = getattr(module, request["function"])
+            try:
+                result = execute_call(
+                    function, request["args"], request["kwargs"], request["projections"], True
+                )
+            except ValueError:  # the suites' calls with invalid arguments
+                continue
+            answer = {"value": result.value, "grads": result.grads, "after": result.inputs_after}
+            wire.encode(answer)
+
+    answer_all()  # warm
+    start = time.process_time()
+    for _ in range(rounds):
+        answer_all()
+    return (time.process_time() - start) * 1000 / rounds
 
 
 def main() -> None:
