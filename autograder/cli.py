@@ -19,6 +19,7 @@ from autograder.build.gradescope import build_gradescope_bundle
 from autograder.build.release import ReleaseError, build_release
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
+from autograder.grading.errors import SuiteError
 from autograder.reports import FORMATS
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
@@ -355,6 +356,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _describe(error: Exception) -> str:
+    """An error as one line for the user: an OS error by its file and its cause."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
@@ -366,11 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         CommandError,
         BatchError,
         ReleaseError,
-        FileNotFoundError,
         SandboxError,
+        SuiteError,
         GradebookError,
+        OSError,
     ) as error:
-        print(f"autograder {args.command}: {error}", file=sys.stderr)
+        print(f"autograder {args.command}: {_describe(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"autograder {args.command}: interrupted", file=sys.stderr)

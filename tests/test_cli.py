@@ -4,6 +4,7 @@ work; and what it still does for a student's bad input."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from hashlib import sha256
@@ -13,6 +14,11 @@ import pytest
 
 from autograder.build.nbgrader_course import MANIFEST
 from autograder.cli import main
+from autograder.course.config import load_course
+from autograder.grading.errors import SuiteError
+from autograder.grading.grader import Grader
+from autograder.grading.session import SUITES_DIR
+from autograder.sandbox.pool import ForkServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,3 +156,28 @@ def test_an_out_suffix_naming_a_format_needs_that_format(capsys, tmp_path, name,
         f"give --format {wanted} --out {out} (or a .md name for markdown)"
     )
     assert not out.exists()
+
+
+def _course_without_suite(tmp_path: Path) -> Path:
+    """A copy of the course whose softmax exercise has an id no hidden suite grades."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copytree(ROOT / "solutions", course / "solutions")
+    toml = (ROOT / "course.toml").read_text(encoding="utf-8")
+    (course / "course.toml").write_text(toml.replace('id = "softmax"', 'id = "soft_max"', 1))
+    return course
+
+
+def test_a_course_without_a_hidden_suite_is_refused_in_one_line(capsys, tmp_path):
+    course = _course_without_suite(tmp_path)
+    for command in (["grade", ROOT / "solutions"], ["grade-all", tmp_path, "--workers", "1"]):
+        extra = [] if command[0] == "grade" else ["--db", tmp_path / "g.db", "--reports", tmp_path]
+        message = _refused(capsys, "--course", course, *command, *extra)
+        assert message.endswith(f"no hidden suite test_soft_max.py in {SUITES_DIR}"), message
+
+
+def test_a_grader_that_cannot_start_closes_the_fork_server_it_was_given(tmp_path):
+    server = ForkServer()
+    with pytest.raises(SuiteError):
+        Grader(load_course(_course_without_suite(tmp_path)), fork_server=server)
+    assert not server.alive()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.grader import Grader
-from autograder.grading.submission import notebook_module
+from autograder.grading.submission import load_submission, notebook_module
 from autograder.mistakes import get
 from autograder.reports import FORMATS
 from autograder.sandbox.confine import Protections, not_searchable_by_others, probe
@@ -342,6 +342,21 @@ def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_
     endless.symlink_to("/dev/zero")
     report = grader.grade(endless)
     assert report.errors == ("ex03_softmax.py: not a regular file; not graded",)
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_raised(course, tmp_path, monkeypatch):
+    wrapper = tmp_path / "handed-in"
+    wrapper.mkdir()
+    listing = Path.iterdir
+
+    def refused(folder: Path):  # as a grader without root meets a folder of mode 000
+        if folder == wrapper:
+            raise PermissionError(13, "Permission denied", str(folder))
+        return listing(folder)
+
+    monkeypatch.setattr(Path, "iterdir", refused)
+    submission = load_submission(tmp_path, course)
+    assert submission.errors == [f"{wrapper}: cannot be read (Permission denied)"]
 
 
 def test_input_nested_too_deeply_to_read_gets_a_message(grader, submission, tmp_path):

@@ -49,6 +49,7 @@ from autograder.batch.errors import BatchError
 from autograder.batch.names import display_name, report_filename
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
+from autograder.grading.errors import SuiteError
 from autograder.reports.model import (
     ExerciseResult,
     Report,
@@ -61,7 +62,7 @@ from autograder.reports.model import (
 )
 from autograder.reports.nbgrader_gradebook import GradebookSummary
 from autograder.sandbox.confine import set_dumpable
-from autograder.sandbox.pool import ForkServer
+from autograder.sandbox.pool import ForkServer, SandboxError
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,7 @@ def real_grader(course: Course, strict: bool = False) -> AbstractContextManager[
     server = ForkServer(fork_this_process=True) if in_pool else None
     from autograder.grading.grader import Grader
 
-    try:
-        return Grader(course, strict=strict, fork_server=server)
-    except BaseException:
-        if server is not None:
-            server.close()
-        raise
+    return Grader(course, strict=strict, fork_server=server)
 
 
 Status = Literal["graded", "skipped", "failed"]
@@ -199,7 +195,10 @@ def _worker_init(factory: GraderFactory, course: Course) -> None:
         manager = factory(course)
         _worker_state["grader"] = manager.__enter__()
     except Exception as error:
-        _worker_state["init_error"] = f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+        # A course the grader cannot use is said plainly; anything else is a fault of ours.
+        known = isinstance(error, SuiteError | SandboxError | OSError)
+        trace = "" if known else f"\n{traceback.format_exc()}"
+        _worker_state["init_error"] = f"{type(error).__name__}: {error}{trace}"
         return
     finally:
         _watch_parent()  # a batch that died meanwhile is seen at once

@@ -1,11 +1,17 @@
-"""How a call to a student's function can go wrong, as the trusted side sees it.
+"""How grading can go wrong, as the trusted side sees it: a hidden suite it cannot run, or a
+call to a student's function.
 
-The grader maps these to a test's status: `StudentRaised` fails the test (with the student's
-exception named), `NotAttempted` fails it as "not attempted", `AnswerTooLarge` fails it,
-`WorkerFailed` is an error and `WorkerTimeout` a timeout. Messages are written for the student.
+The grader maps a call's errors to a test's status: `StudentRaised` fails the test (with the
+student's exception named), `NotAttempted` fails it as "not attempted", `AnswerTooLarge` fails
+it, `WorkerFailed` is an error and `WorkerTimeout` a timeout. Their messages are written for the
+student.
 """
 
 from __future__ import annotations
+
+
+class SuiteError(RuntimeError):
+    """A hidden suite cannot be run by this grader (the message says which test and why)."""
 
 
 class StudentRaised(Exception):

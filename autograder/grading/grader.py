@@ -202,41 +202,48 @@ class Grader:
         protections: Protections | None = None,
     ) -> None:
         """`strict`: refuse to grade without Landlock (SandboxError). `fork_server`: one already
-        started (it is then closed with the grader). `protections`: what to apply to workers,
-        by default all the kernel offers (the hardening benchmark passes less)."""
-        self.protections = probe() if protections is None else protections
-        if strict and not self.protections.landlock_abi:
-            raise SandboxError(
-                "--strict: this kernel offers no Landlock, so workers could read the hidden "
-                "suites and reference solutions; run `autograder doctor` for details"
-            )
-        self.warnings = tuple(self.protections.missing)  # carried by every report
-        if self.protections.uid_drop:
-            _check_reachable(Path(tempfile.gettempdir()), WORKER_USER)
-            if blocked := python_out_of_workers_reach():
-                self.warnings += (
-                    f"{blocked} is not searchable by other users, so graded code (run as "
-                    f"{WORKER_USER}) can import only the modules the grader preloads: install "
-                    "Python where every user can read it",
+        started (closed with the grader, or at once if the grader cannot start). `protections`:
+        what to apply to workers, by default all the kernel offers (the hardening benchmark
+        passes less)."""
+        try:
+            self.protections = probe() if protections is None else protections
+            if strict and not self.protections.landlock_abi:
+                raise SandboxError(
+                    "--strict: this kernel offers no Landlock, so workers could read the hidden "
+                    "suites and reference solutions; run `autograder doctor` for details"
                 )
-        # Workers run as the grader's user unless it is root: keep them from reading this
-        # process's memory or /proc files.
-        set_dumpable(False)
-        # Suites compute on tiny tensors: extra threads only add synchronisation (the workers,
-        # forked from the fork server, are single-threaded too).
-        torch.set_num_threads(1)
-        self.course = course
-        self.strict = strict
-        self.references: dict[str, ModuleProxy] = {
-            e.id: CachedModule(InProcessModule(load_reference(course, e))) for e in course.exercises
-        }
-        self.tests = collect_suites(course)
-        self._reference_sources = {
-            e.module: ModuleSource(
-                (course.solutions_dir / e.filename).read_text(encoding="utf-8"), e.filename
-            )
-            for e in course.exercises
-        }
+            self.warnings = tuple(self.protections.missing)  # carried by every report
+            if self.protections.uid_drop:
+                _check_reachable(Path(tempfile.gettempdir()), WORKER_USER)
+                if blocked := python_out_of_workers_reach():
+                    self.warnings += (
+                        f"{blocked} is not searchable by other users, so graded code (run as "
+                        f"{WORKER_USER}) can import only the modules the grader preloads: install "
+                        "Python where every user can read it",
+                    )
+            # Workers run as the grader's user unless it is root: keep them from reading this
+            # process's memory or /proc files.
+            set_dumpable(False)
+            # Suites compute on tiny tensors: extra threads only add synchronisation (the workers,
+            # forked from the fork server, are single-threaded too).
+            torch.set_num_threads(1)
+            self.course = course
+            self.strict = strict
+            self.references: dict[str, ModuleProxy] = {
+                e.id: CachedModule(InProcessModule(load_reference(course, e)))
+                for e in course.exercises
+            }
+            self.tests = collect_suites(course)
+            self._reference_sources = {
+                e.module: ModuleSource(
+                    (course.solutions_dir / e.filename).read_text(encoding="utf-8"), e.filename
+                )
+                for e in course.exercises
+            }
+        except BaseException:
+            if fork_server is not None:  # the grader's to close, and there is no grader
+                fork_server.close()
+            raise
         self.plans: dict[str, Plan] = {}  # recorded at the first submission of each exercise
         self._server = fork_server
 

@@ -31,6 +31,7 @@ from autograder.grading.errors import (
     AnswerTooLarge,
     NotAttempted,
     StudentRaised,
+    SuiteError,
     WorkerFailed,
     WorkerTimeout,
 )
@@ -44,10 +45,6 @@ FIXTURES = ("student", "reference", "exercise_config", "submission_source")
 # A test's message, and its diagnosis, in a report: the longest the suites and the catalogue
 # write are about 300 characters, a student's exception about 1,250 (remote.py caps its parts).
 MAX_MESSAGE_CHARS = 2_000
-
-
-class SuiteError(RuntimeError):
-    """A hidden suite cannot be run by this grader (the message says which test and why)."""
 
 
 @dataclass(frozen=True)

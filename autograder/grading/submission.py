@@ -54,7 +54,6 @@ class ModuleSource:
 class Submission:
     """The source of each exercise module found, and what was wrong with the rest."""
 
-    name: str
     modules: dict[str, ModuleSource] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     # for a module not found, a file that defines its functions under another name
@@ -193,15 +192,25 @@ def _chosen(sources: list[ModuleSource], functions: tuple[str, ...]) -> ModuleSo
 
 def load_submission(path: Path, course: Course) -> Submission:
     """Everything gradable in `path`; `errors` says what was not and why."""
-    submission = Submission(name=path.name)
+    submission = Submission()
+    try:
+        _load(path, course, submission)
+    except OSError as error:  # a folder in it that cannot be listed, say
+        where = error.filename or path
+        submission.errors.append(f"{where}: cannot be read ({error.strerror or error})")
+    return submission
+
+
+def _load(path: Path, course: Course, submission: Submission) -> None:
+    """Add what is gradable in `path` to `submission`, and what is not to its errors."""
     modules = {e.filename: e.module for e in course.exercises}
     if not path.exists():
         submission.errors.append(f"{path}: no such file or folder")
-        return submission
+        return
     if not path.is_dir():
         text = _read_text(path, path, submission.errors)
         if text is None:
-            return submission
+            return
         if path.name in modules:
             submission.modules[modules[path.name]] = ModuleSource(text, path.name)
         elif path.suffix == ".py":
@@ -211,7 +220,7 @@ def load_submission(path: Path, course: Course) -> Submission:
             submission.modules |= _notebook_sources(path, text, course, submission.errors)
         else:
             submission.errors.append(f"{path.name}: expected a .py module or a .ipynb notebook")
-        return submission
+        return
     layout = (course.exercises_dir.name, course.notebooks_dir.name)
     modules_set = {e.module for e in course.exercises}
     found: dict[str, list[ModuleSource]] = {}  # in order of preference
@@ -260,7 +269,6 @@ def load_submission(path: Path, course: Course) -> Submission:
     if len(submission.errors) > MAX_ERRORS:
         more = len(submission.errors) - MAX_ERRORS
         submission.errors[MAX_ERRORS:] = [f"... and {more} more problems with its files"]
-    return submission
 
 
 MAX_STRAY_FILES = 50  # other modules of a submission read for `_misnamed`'s hint
