@@ -21,6 +21,7 @@ from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
 from autograder.grading.errors import SuiteError
 from autograder.reports import FORMATS
+from autograder.reports.common import printable
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
@@ -187,7 +188,7 @@ def _grade_all(args: argparse.Namespace) -> int:
     if summary.gradebook is not None:
         print(f"wrote {summary.gradebook.written} scores to the nbgrader gradebook")
         for problem in summary.gradebook.skipped:
-            print(f"not written: {problem}", file=sys.stderr)
+            print(f"not written: {printable(problem)}", file=sys.stderr)
         if summary.gradebook.skipped:
             raise CommandError(
                 f"{len(summary.gradebook.skipped)} scores could not reach the nbgrader "

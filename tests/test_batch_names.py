@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from autograder.batch.names import csv_text, report_filename
+from autograder.batch.names import report_filename
+from autograder.reports.spreadsheet import text_cell
 
 
 def test_report_filenames_are_safe_readable_and_distinct():
@@ -19,7 +20,10 @@ def test_report_filenames_are_safe_readable_and_distinct():
     assert report_filename("a_", "_b") != report_filename("a", "__b")
 
 
-def test_csv_text_escapes_formulas():
-    for value in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
-        assert csv_text(value) == "'" + value
-    assert csv_text("alice") == "alice"
+def test_a_csv_cell_is_one_line_and_never_a_formula():
+    for value in ("=HYPERLINK(1)", "+1", "-1", "@SUM(A1)"):
+        assert text_cell(value) == "'" + value
+    assert text_cell("\tx") == "?x" and text_cell("\r=1") == "?=1"
+    assert text_cell("a\rb\nc\x1b[2J") == "a?b?c?[2J"
+    assert text_cell("alice\u3164") == "alice?"  # a filler that shows as nothing
+    assert text_cell("alice") == "alice" and text_cell("José 注意") == "José 注意"

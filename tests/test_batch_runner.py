@@ -132,6 +132,23 @@ def test_refused_submissions_symlink_outside_and_huge_file(env, tmp_path):
     assert {r["student"]: r["score"] for r in env.csv()}["mallory"] == "0"
 
 
+def test_hostile_folder_and_file_names_stay_on_their_line(env, caplog):
+    """A name with a carriage return cannot split a CSV row nor start a cell as a formula, and
+    escape codes in a name never reach the terminal or the log as they are."""
+    hostile = "mallory\r=HYPERLINK(1)\x1b[2J"
+    write(env.root / hostile, BOTH)
+    with open(env.root / hostile / "x\n::error::forged\x1b]0;t\x07.bin", "wb") as f:
+        f.truncate(MAX_FILE_BYTES + 1)
+
+    env.grade()
+
+    rows = env.csv()
+    assert [r["student"] for r in rows] == ["alice", "bob", "carol", "mallory?=HYPERLINK(1)?[2J"]
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1 and "?::error::forged?]0;t?.bin" in refused[0], refused
+    assert not any(c in refused[0] for c in "\r\n\x1b\x07")
+
+
 def test_nbgrader_tree_is_keyed_by_student_and_assignment(env, tmp_path):
     course = tmp_path / "nb"
     write(course / "submitted" / "alice" / "ps1", ALPHA)

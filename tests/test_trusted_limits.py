@@ -238,6 +238,8 @@ def test_student_text_cannot_reorder_or_hide_feedback(grader, tmp_path):
 def test_every_invisible_format_character_is_shown_as_a_replacement():
     hidden = "".join(c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Cf")
     assert clean_text(hidden) == "\ufffd" * len(hidden)
+    fillers = "\u034f\u115f\u1160\u3164\uffa0\ufe0f\U000e0100\u17b4\u180b"  # show as nothing
+    assert clean_text(fillers) == "\ufffd" * len(fillers)
     assert clean_text("naïve café — 注意力 😀") == "naïve café — 注意力 😀"
 
 

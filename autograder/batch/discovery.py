@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import autograder
-from autograder.batch.names import printable, storable_name
+from autograder.batch.names import storable_name
 from autograder.course.config import Course
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
+from autograder.reports.common import printable
 
 # One file over this, the largest notebook the grader reads: the submission is refused.
 MAX_FILE_BYTES = 20 * 2**20

@@ -1,5 +1,5 @@
-"""Untrusted student and assignment names, made safe to store, as file names, as CSV cells and
-on the terminal.
+"""Untrusted student and assignment names, made safe to store, as file names and on the
+progress bar.
 """
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import hashlib
 import re
 import unicodedata
 
+from autograder.reports.common import printable
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 MAX_NAME = 80
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def storable_name(name: str) -> str:
@@ -45,16 +46,6 @@ def report_filename(student: str, assignment: str | None = None) -> str:
         original = "\0".join(parts).encode("utf-8", "surrogateescape")
         name += "-" + hashlib.sha256(original).hexdigest()[:10]
     return name + ".json"
-
-
-def csv_text(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula: `'` before = + - @ tab CR."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def printable(text: str) -> str:
-    """`text` with each unprintable character (a newline, a control code) shown as `?`."""
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def display_name(name: str, limit: int = 40) -> str:

@@ -50,6 +50,7 @@ from autograder.batch.names import display_name, report_filename
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
 from autograder.grading.errors import SuiteError
+from autograder.reports.common import printable
 from autograder.reports.model import (
     ExerciseResult,
     Report,
@@ -329,7 +330,7 @@ class _Batch:
                     self.done(submission, report, "skipped")
                     continue
             if problem is not None:
-                log.warning("%s: refused: %s", submission.path, problem)
+                log.warning("%s: refused: %s", printable(str(submission.path)), printable(problem))
                 self.finish(
                     _Job(submission, content),
                     error_report(self.course, submission, problem),
@@ -350,7 +351,7 @@ class _Batch:
 
     def fail(self, job: _Job, message: str) -> None:
         """Our fault, not the submission's: an error report, nothing stored (retried next run)."""
-        log.error("%s: %s", job.submission.path, message)
+        log.error("%s: %s", printable(str(job.submission.path)), message)
         short = message.split("\n", 1)[0]
         report = error_report(self.course, job.submission, f"{short}; please report it")
         self.finish(job, report, stored=False, status="failed")

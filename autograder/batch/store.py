@@ -15,10 +15,7 @@ is upgraded in place, its results kept under an unknown grading, so they are gra
 from __future__ import annotations
 
 import contextlib
-import csv
 import fcntl
-import io
-import json
 import os
 import sqlite3
 from collections.abc import Collection, Iterator
@@ -26,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.batch.errors import BatchError
-from autograder.batch.names import csv_text
 from autograder.course.config import Course
+from autograder.reports import spreadsheet
 from autograder.reports.model import Report, atomic_write_text, from_json, to_json
 from autograder.reports.nbgrader_gradebook import GradebookSummary, write_reports
 
@@ -228,11 +225,6 @@ def exclusive_lock(db: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _number(value: float) -> str:
-    text = f"{round(value, 6):.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 Key = tuple[str, str]  # (student, assignment), as stored
 
 
@@ -252,30 +244,16 @@ def _latest(db: Path, keys: Collection[Key] | None) -> list[tuple[str, str, floa
 def export_csv(
     db: Path, course: Course, csv_path: Path, keys: Collection[Key] | None = None
 ) -> int:
-    """Write one row per (student, assignment) from the database; returns the number of rows.
-
-    Columns: student, assignment, score, max_score, then each exercise id (in course order)
-    with that exercise's score, empty if the report has no such exercise. The row is the
-    student's latest submission: the content found by the most recent run (so a submission
+    """Write one row per (student, assignment) from the database (columns: see
+    `reports.spreadsheet`); returns the number of rows. The row is the student's latest
+    submission: the content found by the most recent run (so a submission
     reverted to an earlier version shows that version's grade). `keys`, if given, are the
     (student, assignment) to export (those a run found); otherwise every one stored. Written
     atomically.
     """
     rows = _latest(db, keys)
-    ids = [exercise.id for exercise in course.exercises]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "assignment", "score", "max_score", *ids])
-    for student, assignment, score, max_score, report_json in rows:
-        exercises = json.loads(report_json).get("exercises", {})
-        cells = [
-            _number(exercises[i]["score"]) if isinstance(exercises.get(i), dict) else ""
-            for i in ids
-        ]
-        writer.writerow(
-            [csv_text(student), csv_text(assignment), _number(score), _number(max_score), *cells]
-        )
-    atomic_write_text(csv_path, buffer.getvalue())
+    reports = [(student, assignment, from_json(text)) for student, assignment, *_, text in rows]
+    atomic_write_text(csv_path, spreadsheet.render(course, reports))
     return len(rows)
 
 

@@ -26,14 +26,16 @@ OUTPUT_LIMIT = 5_000  # characters of captured output shown per exercise by adap
 # ANSI escape sequences (colours, cursor moves) and characters not allowed in XML 1.0.
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _INVALID = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-# Unicode's invisible format characters (category Cf, as of Unicode 15): bidi overrides and
-# isolates, which reorder the text shown after them, zero-width spaces and joiners, tag
-# characters. Shown as U+FFFD too, so that nothing is hidden or rearranged.
+# Characters that show as nothing (Unicode 15): the invisible format characters (category Cf:
+# bidi overrides and isolates, which reorder the text shown after them, zero-width spaces and
+# joiners, tag characters) and the other default-ignorable ones (fillers, variation
+# selectors). Shown as U+FFFD too, so that nothing is hidden or rearranged: `alice\u3164`
+# never passes for `alice`.
 _INVISIBLE = re.compile(
-    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f]"
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+    "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 _NEWLINES = re.compile("[\r\u2028\u2029]")  # a line or paragraph break in other spellings
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
@@ -59,6 +61,12 @@ def clean_text(text: str) -> str:
     text = _ANSI.sub("", text).replace("\r\n", "\n")
     text = _NEWLINES.sub("\n", text)
     return _INVISIBLE.sub("\ufffd", _INVALID.sub("\ufffd", text))
+
+
+def printable(text: str) -> str:
+    """`text` as one line for a terminal or a log: each control code (escape, newline), line
+    break and invisible character shown as `?`."""
+    return "".join(c if c.isprintable() else "?" for c in _INVISIBLE.sub("?", text))
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
