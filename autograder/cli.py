@@ -146,6 +146,8 @@ def _grade(args: argparse.Namespace) -> int:
 
     with Grader(course, strict=args.strict, fork_server=server) as grader:
         report = grader.grade(args.submission, student=args.student)
+    for warning in report.warnings:  # for whoever runs the grader, whatever the formats show
+        print(f"autograder grade: warning: {warning}", file=sys.stderr)
     for name, out in outputs:
         text = FORMATS[name](report)
         if out == "-":

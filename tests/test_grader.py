@@ -750,9 +750,15 @@ def test_a_module_that_raises_on_import_fails_whole(grader, tmp_path):
     module = tmp_path / "ex03_softmax.py"
     softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
     module.write_text(softmax + "\nraise RuntimeError('no display here')\n")
-    result = grader.grade(module).exercises["softmax"]
-    assert result.score == 0 and result.message == ""
-    assert all("importing ex03_softmax.py raised RuntimeError" in t.message for t in result.tests)
+    report = grader.grade(module)
+    result = report.exercises["softmax"]
+    message = result.message
+    assert result.score == 0 and message.startswith("importing ex03_softmax.py raised RuntimeError")
+    assert all(t.message == message for t in result.tests)
+    # Said once in feedback, and where students see it before the hidden tests are published.
+    assert FORMATS["markdown"](report).count("no display here") == 1
+    assert FORMATS["html"](report).count("no display here") == 1
+    assert "no display here" in json.loads(FORMATS["gradescope"](report))["output"]
 
 
 def test_importing_another_exercises_module_fails_only_the_importer_and_says_why(

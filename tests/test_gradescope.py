@@ -253,6 +253,9 @@ def test_setup_sh_then_run_autograder(bundle: Path, course: Course):
             timeout=1000,
         )
         assert setup.returncode == 0, setup.stdout + setup.stderr
+        package = next(venv.glob("lib/python*/site-packages/autograder"))
+        for hidden in (root / "source", root / "source" / "solutions", package / "suites"):
+            assert hidden.stat().st_mode & 0o077 == 0, hidden  # root's alone, Landlock or not
         listed = subprocess.run(
             [str(venv / "bin" / "python"), "-m", "pip", "list", "--format", "json"],
             capture_output=True,
@@ -274,3 +277,13 @@ def test_setup_sh_then_run_autograder(bundle: Path, course: Course):
         assert result["score"] == pytest.approx(course.max_score)
     finally:
         shutil.rmtree(top)
+
+
+def test_a_grader_failure_still_leaves_results_that_say_so(bundle: Path, tmp_path: Path):
+    _unpack(bundle, tmp_path)
+    (tmp_path / "submission").rmdir()  # the grader itself cannot go on
+    run = _run_autograder(tmp_path)
+    assert run.returncode == 2 and "no such file or folder" in run.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"] == []
+    assert "could not grade this submission (exit status 2)" in results["output"]

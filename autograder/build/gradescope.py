@@ -1,8 +1,9 @@
 """Build the Gradescope autograder zip.
 
 Gradescope unpacks the zip to `/autograder/source`, runs `setup.sh` once as root to build the
-image, then `run_autograder` for each submission (in `/autograder/submission`), which must write
-`/autograder/results/results.json`. The zip holds the whole grader package (hidden suites
+image (it leaves the hidden suites and solutions readable by root alone), then `run_autograder`
+for each submission (in `/autograder/submission`), which writes
+`/autograder/results/results.json`, saying so there too when the grader itself fails. The zip holds the whole grader package (hidden suites
 included), the reference solutions, course.toml and a pyproject that installs the grader with
 torch pinned; nothing students get (stubs, public tests, notebooks). Entries are sorted and dated
 1980-01-01, so the same sources always give the same zip.
@@ -66,6 +67,10 @@ if [ -n "$torch_index" ]; then
     "$venv/bin/python" -m pip install --index-url "$torch_index" "@TORCH_PIN@"
 fi
 "$venv/bin/python" -m pip install "$source_dir"
+# The hidden suites and the solutions are root's alone: workers, which run as nobody, cannot
+# read them even on a kernel without Landlock. (-I: the installed package, not this folder's.)
+package="$("$venv/bin/python" -I -c 'import autograder; print(autograder.__path__[0])')"
+chmod -R go-rwx "$source_dir" "$package"
 "$venv/bin/python" -m autograder --course "$source_dir/@COURSE_FILE@" doctor
 """
 
@@ -83,8 +88,17 @@ source_dir="$root/source"
 mkdir -p "$root/results"
 cd "$source_dir"  # this bundle's autograder package comes first on sys.path
 # The grader finds the work in a whole repository (exercises/, notebooks/) or a wrapped folder.
-exec "$PYTHON" -m autograder --course "$source_dir/@COURSE_FILE@" grade "$root/submission" \
-    --format gradescope --out "$root/results/results.json"
+status=0
+"$PYTHON" -m autograder --course "$source_dir/@COURSE_FILE@" grade "$root/submission" \
+    --format gradescope --out "$root/results/results.json" || status=$?
+if [ "$status" -ne 0 ]; then
+    # The grader said why on stderr, for staff; without results Gradescope would show students
+    # only a generic failure.
+    message="The autograder could not grade this submission (exit status $status)."
+    printf '{"score": 0, "output": "%s Please tell your course staff.", "tests": []}\n' \
+        "$message" >"$root/results/results.json"
+fi
+exit "$status"
 """
 
 

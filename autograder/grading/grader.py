@@ -115,9 +115,13 @@ def exercise_result(
 
 
 def _message(exercise: Exercise, submission: Submission, proxy: RemoteModule | None) -> str:
-    """What the exercise's result says beside its tests: how its notebook's cells went, or
-    which file under another name defines it, and which other file with work was set aside."""
-    lines = list(proxy.cell_errors) if proxy else [_misnamed(exercise, submission)]
+    """What the exercise's result says beside its tests: why its module did not import, or how
+    its notebook's cells went, or which file under another name defines it, and which other
+    file with work was set aside."""
+    if proxy:
+        lines = [proxy.import_failure or "", *proxy.cell_errors]
+    else:
+        lines = [_misnamed(exercise, submission)]
     lines.append(submission.set_aside.get(exercise.module, ""))
     return "\n".join(line for line in lines if line)
 

@@ -120,6 +120,11 @@ class RemoteModule(ModuleProxy):
         self.output: list[str] = []
         self.cell_errors: list[str] = []  # the notebook cells that raised, and how
 
+    @property
+    def import_failure(self) -> str | None:
+        """Why the module could not be imported, if it could not: every test says the same."""
+        return str(self._import_error) if self._import_error else None
+
     def _spec(self) -> WorkerSpec:
         scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
         scratch.mkdir()

@@ -77,7 +77,7 @@ def _exercise(ex: ExerciseResult) -> str:
         f"<p><strong>Likely mistake:</strong> {_e(m)}</p>" for m in likely_mistakes(not_passed)
     )
     if not_passed:
-        items = "".join(map(_failure, failures(not_passed)))
+        items = "".join(_failure(group, ex.message) for group in failures(not_passed))
         parts.append(f"<p>Not passed:</p>\n<ul>{items}</ul>")
     if hidden:
         parts.append(f"<p>{_e(hidden_summary(hidden))}</p>")
@@ -86,10 +86,11 @@ def _exercise(ex: ExerciseResult) -> str:
     return "\n".join(parts) + "\n</section>"
 
 
-def _failure(group: list[TestResult]) -> str:
-    """Tests that failed alike: their names, then what they say, once."""
+def _failure(group: list[TestResult], said_above: str) -> str:
+    """Tests that failed alike: their names, then what they say, once (unless the exercise's
+    message, `said_above`, says it)."""
     test = group[0]
     parts = [f"<li>✗ <strong>{_e(failure_names(group))}</strong>: {_e(failure_summary(group))}"]
-    if test.message:
+    if test.message and test.message not in said_above:
         parts.append(f"<pre>{_e(test.message)}</pre>")
     return "\n".join(parts) + "</li>"

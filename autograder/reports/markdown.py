@@ -47,7 +47,7 @@ def _exercise(ex: ExerciseResult) -> str:
     for group in failures(not_passed):
         names, summary = md_inline(failure_names(group)), md_inline(failure_summary(group))
         parts.append(f"- ✗ **{names}**: {summary}")
-        if group[0].message:
+        if group[0].message and group[0].message not in ex.message:  # not said above
             parts.append(md_code_block(group[0].message))
     if hidden:
         parts.append(md_inline(hidden_summary(hidden)))
