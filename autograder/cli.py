@@ -25,7 +25,11 @@ from autograder.reports.common import printable
 from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
-from autograder.sandbox.confine import probe, python_out_of_workers_reach
+from autograder.sandbox.confine import (
+    STRICT_WITHOUT_LANDLOCK,
+    probe,
+    python_out_of_workers_reach,
+)
 from autograder.sandbox.pool import ForkServer, SandboxError
 
 DISTRIBUTION = "attention-course"  # the package that installs this command
@@ -67,7 +71,7 @@ def _build(args: argparse.Namespace) -> int:
         for item in drift:
             print(f"{item.path}: {item.reason}")
         if drift:
-            print("exercises/ is out of date: run `autograder build`", file=sys.stderr)
+            print("generated files are out of date: run `autograder build`", file=sys.stderr)
         return 1 if drift else 0
     for path in write_exercises(course) + write_notebooks(course):
         print(f"wrote {path}")
@@ -165,7 +169,7 @@ def _grade_all(args: argparse.Namespace) -> int:
     if not args.root.is_dir():
         raise CommandError(f"{args.root}: no such folder (expected one subfolder per student)")
     if args.strict and not probe().landlock_abi:
-        raise CommandError("--strict: this kernel offers no Landlock (see `autograder doctor`)")
+        raise CommandError(STRICT_WITHOUT_LANDLOCK)
     if args.nbgrader_course is not None:
         _check_nbgrader_course(args.nbgrader_course)
     _check_writable("--db", args.db)

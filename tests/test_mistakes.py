@@ -8,6 +8,7 @@ import importlib.util
 import types
 from pathlib import Path
 from types import SimpleNamespace
+from typing import get_args
 
 import pytest
 import torch
@@ -28,7 +29,7 @@ from autograder.mistakes import (
     mistakes_for,
     probes_for,
 )
-from autograder.mistakes.base import KINDS
+from autograder.mistakes.base import Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "tests" / "mistakes"
@@ -212,7 +213,7 @@ def test_the_catalogue_names_at_least_30_mistakes_of_real_functions(course):
         exercise = course.exercise(m.exercise)
         assert m.function in exercise.functions, m.id
         assert m.id.startswith(f"{m.exercise}."), m.id
-        assert m.kind in KINDS, m.id
+        assert m.kind in get_args(Kind), m.id
         assert m.name and len(m.name) <= 80, m.id
         assert 20 <= len(m.explanation) <= 300, m.id
         assert m.diagnosis().startswith(m.name)

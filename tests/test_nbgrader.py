@@ -44,9 +44,8 @@ from autograder.grading.session import collect_suites
 from autograder.reports.model import ExerciseResult, Report, TestResult, read_json
 from autograder.reports.nbgrader_gradebook import (
     CONFIG_FILE,
-    GradebookError,
     grade_cell_id,
-    write_scores_to_gradebook,
+    write_reports,
 )
 from tests.conftest import ROOT
 
@@ -406,18 +405,20 @@ def test_export_lists_every_score(nbgrader_course, course):
     assert rows["carol", "ex03_softmax"] == 0
 
 
-def test_write_scores_to_gradebook(nbgrader_course, course, grader):
+def test_write_reports_writes_each_score_and_lists_what_it_cannot(nbgrader_course, course, grader):
     report = grader.grade(_submitted(nbgrader_course, "bob", "ex03_softmax"), student="erin")
-    written = write_scores_to_gradebook(nbgrader_course, "ex03_softmax", "erin", report)
+    summary = write_reports(nbgrader_course, course, [("erin", "ex03_softmax", report)])
     scores = _scores(nbgrader_course, course)
-    assert written == scores["erin", "ex03_softmax"] == pytest.approx(scores["bob", "ex03_softmax"])
+    assert summary.written == 1 and not summary.skipped
+    assert scores["erin", "ex03_softmax"] == pytest.approx(scores["bob", "ex03_softmax"])
     nothing = Report(score=0, max_score=15, gradable=False)  # softmax not submitted: 0
-    assert write_scores_to_gradebook(nbgrader_course, "ex03_softmax", "erin", nothing) == 0
+    write_reports(nbgrader_course, course, [("erin", "ex03_softmax", nothing)])
     assert _scores(nbgrader_course, course)["erin", "ex03_softmax"] == 0
-    with pytest.raises(GradebookError, match="nbgrader generate_assignment ex01_dot_scores"):
-        write_scores_to_gradebook(nbgrader_course, "ex01_dot_scores", "erin", report)
-    with pytest.raises(GradebookError, match="no exercise has the module 'ex99_nothing'"):
-        write_scores_to_gradebook(nbgrader_course, "ex99_nothing", "erin", report)
+    rows = [("erin", "ex01_dot_scores", report), ("erin", "ex99_nothing", report)]
+    skipped = write_reports(nbgrader_course, course, rows).skipped
+    assert len(skipped) == 2
+    assert "nbgrader generate_assignment ex01_dot_scores" in skipped[0]
+    assert "no exercise has the module 'ex99_nothing'" in skipped[1]
 
 
 def _grade_all(*args: str | Path) -> subprocess.CompletedProcess[str]:

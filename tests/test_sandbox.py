@@ -376,3 +376,13 @@ def test_the_fork_server_memory_can_be_backed_by_huge_pages():
             os._exit(3)
 
     assert in_child(action) == 0
+
+
+def test_each_protection_an_old_kernel_lacks_is_named():
+    def gaps(abi: int) -> list[str]:
+        return [g.split(":")[0] for g in confine.Protections(abi, True, True).missing]
+
+    assert gaps(0) == ["Landlock is unavailable"]
+    assert gaps(3) == ["Landlock ABI 3 < 4", "Landlock ABI 3 < 6"]
+    assert gaps(5) == ["Landlock ABI 5 < 6"]
+    assert gaps(7) == []

@@ -26,10 +26,11 @@ import autograder
 from autograder.batch.names import storable_name
 from autograder.course.config import Course
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
+from autograder.grading.submission import MAX_NOTEBOOK_BYTES
 from autograder.reports.common import printable
 
 # One file over this, the largest notebook the grader reads: the submission is refused.
-MAX_FILE_BYTES = 20 * 2**20
+MAX_FILE_BYTES = MAX_NOTEBOOK_BYTES
 MAX_TOTAL_BYTES = 50 * 1024 * 1024  # all files together
 MAX_FILES = 5000
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints", ".git"})

@@ -3,10 +3,11 @@
 Gradescope unpacks the zip to `/autograder/source`, runs `setup.sh` once as root to build the
 image (it leaves the hidden suites and solutions readable by root alone), then `run_autograder`
 for each submission (in `/autograder/submission`), which writes
-`/autograder/results/results.json`, saying so there too when the grader itself fails. The zip holds the whole grader package (hidden suites
-included), the reference solutions, course.toml and a pyproject that installs the grader with
-torch pinned; nothing students get (stubs, public tests, notebooks). Entries are sorted and dated
-1980-01-01, so the same sources always give the same zip.
+`/autograder/results/results.json` (saying there, too, when the grader itself fails). The zip
+holds the whole grader package (hidden suites included), the reference solutions, course.toml
+and a pyproject that installs the grader with torch pinned; nothing students get (stubs, public
+tests, notebooks). Entries are sorted and dated 1980-01-01, so the same sources always give
+the same zip.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from autograder.mistakes import diagnose_failures
 from autograder.reports.common import truncate
 from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
 from autograder.sandbox.confine import (
+    STRICT_WITHOUT_LANDLOCK,
     Protections,
     not_searchable_by_others,
     probe,
@@ -212,10 +213,7 @@ class Grader:
         try:
             self.protections = probe() if protections is None else protections
             if strict and not self.protections.landlock_abi:
-                raise SandboxError(
-                    "--strict: this kernel offers no Landlock, so workers could read the hidden "
-                    "suites and reference solutions; run `autograder doctor` for details"
-                )
+                raise SandboxError(STRICT_WITHOUT_LANDLOCK)
             self.warnings = tuple(self.protections.missing)  # carried by every report
             if self.protections.uid_drop:
                 _check_reachable(Path(tempfile.gettempdir()), WORKER_USER)

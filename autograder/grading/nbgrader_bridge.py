@@ -16,8 +16,7 @@ nbgrader gives a grade cell 0 points as soon as it writes anything to stderr (`h
 Only autograde, on the instructors' side, runs this module: the students' release does not ship
 `autograder.grading`. The score a kernel prints is only as trustworthy as the kernel, which the
 student's own cells control; `autograder grade-all`, outside any kernel, is the authoritative
-score (`autograder.reports.nbgrader_gradebook.write_scores_to_gradebook` records it in nbgrader's
-gradebook).
+score (`grade-all --nbgrader-course` records it in nbgrader's gradebook).
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from pathlib import Path
 
 from autograder.course.config import COURSE_FILE, Course, Exercise, load_course
 from autograder.reports.model import ExerciseResult, read_json
+from autograder.reports.nbgrader_gradebook import cell_score
 
 HIDDEN_TIMEOUT_S = 540.0  # under the Execute timeout of the generated nbgrader_config.py
 
@@ -104,7 +104,7 @@ def hidden_score(
         print("The hidden tests could not run; your instructor will grade this exercise.")
         return 0.0
     print(summary(result))
-    return round(min(max(result.score, 0.0), exercise.points), 6)
+    return cell_score(result.score, exercise)
 
 
 def summary(result: ExerciseResult) -> str:

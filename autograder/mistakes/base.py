@@ -15,7 +15,6 @@ from typing import Any, Literal
 import torch
 
 Kind = Literal["value", "dtype", "in_place", "gradient"]
-KINDS: tuple[str, ...] = ("value", "dtype", "in_place", "gradient")
 
 
 @dataclass(frozen=True)
@@ -61,12 +60,6 @@ def mistake(
         function,
         kind,
     )
-
-
-def normal(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
-    """Seeded float64 standard-normal entries times `scale`: the same probe on every run."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64) * scale
 
 
 def _named(function: Callable[..., Any], name: str) -> Callable[..., Any]:

@@ -45,11 +45,6 @@ _MODULES: dict[str, ModuleType] = {
 }
 
 
-def exercises() -> list[str]:
-    """The ids of the exercises the catalogue covers."""
-    return list(_MODULES)
-
-
 def mistakes_for(exercise_id: str, function: str | None = None) -> list[Mistake]:
     """The exercise's mistakes in catalogue order (only `function`'s, if given)."""
     module = _MODULES.get(exercise_id)

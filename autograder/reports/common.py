@@ -132,8 +132,9 @@ def hidden_summary(hidden: list[TestResult]) -> str:
 
 
 def notices(report: Report, *, warnings: bool = True) -> list[tuple[str, tuple[str, ...]]]:
-    """The non-empty ("Errors", [...]) / ("Warnings", [...]) groups to show above the scores;
-    without the grader's warnings (about its sandbox, for its operator) if not `warnings`."""
+    """The non-empty ("Grading errors", [...]) / ("Warnings", [...]) groups to show above the
+    scores; without the grader's warnings (about its sandbox, for its operator) if not
+    `warnings`."""
     groups = [("Grading errors", report.errors), ("Warnings", report.warnings if warnings else ())]
     return [(title, items) for title, items in groups if items]
 

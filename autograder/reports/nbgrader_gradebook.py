@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.course.config import Course, Exercise, load_course
+from autograder.course.config import Course, Exercise
 from autograder.reports.model import Report
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -85,6 +85,11 @@ def _score(report: Report, exercise: Exercise) -> float:
     score = result.score if result is not None else 0.0
     if not math.isfinite(score):
         raise GradebookError(f"the report's score for {exercise.id!r} is {score!r}")
+    return cell_score(score, exercise)
+
+
+def cell_score(score: float, exercise: Exercise) -> float:
+    """A score as the exercise's grade cell takes it: within 0 and its points, to 6 decimals."""
     return round(min(max(score, 0.0), exercise.points), 6)
 
 
@@ -104,26 +109,6 @@ def _record(gradebook: Any, db_url: str, exercise: Exercise, student: str, score
     grade = gradebook.find_grade(cell, assignment, assignment, student)
     grade.auto_score = score
     grade.needs_manual_grade = False
-
-
-def write_scores_to_gradebook(
-    course_dir: Path | str,
-    assignment: str,
-    student: str,
-    report: Report,
-    *,
-    course: Course | None = None,
-) -> float:
-    """Record `report`'s score for `assignment` (an exercise module, e.g. `ex03_softmax`) as
-    `student`'s auto score on that assignment's grade cell, creating the student and the
-    submission if needed. Returns the score written. The assignment must exist in the gradebook
-    (`nbgrader generate_assignment` adds it): GradebookError otherwise."""
-    exercise = _exercise(course or load_course(), assignment)
-    score = _score(report, exercise)
-    with _open_gradebook(course_dir) as (gradebook, db_url):
-        _record(gradebook, db_url, exercise, student, score)
-        gradebook.db.commit()
-    return score
 
 
 def write_reports(

@@ -361,9 +361,6 @@ def _describe(value: Any) -> str:
     return f"{names.get(type(value), 'null')} {shown[:60]}"
 
 
-# ------------------------------------------------------------------------------- frames
-
-
 __all__ = [
     "DEFAULT_LIMITS", "DTYPES", "FrameEOF", "FrameTimeout", "FrameTooLarge", "Limits", "Opaque",
     "WireError", "decode", "encode", "read_frame", "write_frame",

@@ -14,7 +14,7 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -44,7 +44,6 @@ class ExerciseTally:
     passed: int = 0
     failed: int = 0
     not_attempted: int = 0
-    problems: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -310,7 +309,7 @@ def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] 
 
 
 def _scoreboard(course: Course, tallies: dict[str, ExerciseTally]) -> list[ExerciseTally]:
-    return [tallies.get(e.id, ExerciseTally(e)) for e in course.exercises if e.id in tallies]
+    return [tallies[e.id] for e in course.exercises if e.id in tallies]
 
 
 def pytest_terminal_summary(
