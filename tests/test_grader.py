@@ -840,31 +840,6 @@ def test_a_notebook_defining_no_course_function_is_reported(grader, tmp_path):
     assert all(e.status == "not_submitted" for e in report.exercises.values())
 
 
-def test_test_points_weigh_tests_within_an_exercise(course):
-    from autograder.grading.grader import exercise_result
-    from autograder.grading.session import TestOutcome
-
-    exercise = replace(course.exercise("softmax"), points=12.0, test_points={"test_big": 2.0})
-    outcomes = [
-        TestOutcome("softmax", "test_big", "passed", ""),
-        TestOutcome("softmax", "test_small[1]", "failed", "wrong values"),
-        TestOutcome("softmax", "test_small[2]", "passed", ""),
-    ]
-    result = exercise_result(exercise, outcomes, submitted=True, output="")
-    assert [t.max_score for t in result.tests] == [6.0, 3.0, 3.0]
-    assert result.score == 9.0 and result.status == "partial"
-
-
-def test_full_marks_are_exactly_the_exercise_points(course):
-    from autograder.grading.grader import exercise_result
-    from autograder.grading.session import TestOutcome
-
-    exercise = replace(course.exercise("softmax"), points=15.0, test_points={})
-    outcomes = [TestOutcome("softmax", f"test_{i}", "passed", "") for i in range(14)]
-    # 14 shares of 15/14 add up to 14.999999999999998
-    assert exercise_result(exercise, outcomes, submitted=True, output="").score == 15.0
-
-
 def _plain_text(rendered: str, fmt: str) -> str:
     """A rendered report as plain text: JSON strings joined, HTML and Markdown escapes undone."""
     if fmt in ("json", "gradescope"):

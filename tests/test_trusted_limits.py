@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course.config import Course
-from autograder.grading.grader import MAX_EXERCISE_MESSAGE_CHARS, Grader, exercise_result
+from autograder.grading.grader import Grader
 from autograder.grading.remote import MAX_ANSWER_BYTES, MAX_HELD_BYTES, TIME_BUDGET_FACTOR
+from autograder.grading.scoring import MAX_EXERCISE_MESSAGE_CHARS, exercise_result
 from autograder.grading.session import MAX_MESSAGE_CHARS
 from autograder.reports import FORMATS
 from autograder.reports.common import clean_text

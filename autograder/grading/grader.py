@@ -22,6 +22,7 @@ from autograder.course.config import Course, Exercise
 from autograder.grading.errors import says_raised
 from autograder.grading.remote import WORKER_USER, RemoteModule
 from autograder.grading.replay import CachedModule, Plan, record_plans
+from autograder.grading.scoring import exercise_result
 from autograder.grading.session import SubmissionContext, TestOutcome, collect_suites, run_tests
 from autograder.grading.signatures import signature_diagnoses
 from autograder.grading.student import InProcessModule, ModuleProxy
@@ -32,8 +33,7 @@ from autograder.grading.submission import (
     materialise,
 )
 from autograder.mistakes import diagnose_failures
-from autograder.reports.common import truncate
-from autograder.reports.model import ExerciseResult, Report, TestResult, status_from_tests
+from autograder.reports.model import Report
 from autograder.sandbox.confine import (
     STRICT_WITHOUT_LANDLOCK,
     Protections,
@@ -43,12 +43,6 @@ from autograder.sandbox.confine import (
     set_dumpable,
 )
 from autograder.sandbox.pool import ForkServer, SandboxError
-
-HIDDEN = "after_published"
-# An exercise's message in a report: at most 20 notebook cells that raised, about 560
-# characters each (remote.py caps them), or why the exercise was not submitted, and a file set
-# aside.
-MAX_EXERCISE_MESSAGE_CHARS = 16_000
 
 
 def load_reference(course: Course, exercise: Exercise) -> ModuleType:
@@ -60,59 +54,6 @@ def load_reference(course: Course, exercise: Exercise) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _weights(exercise: Exercise, outcomes: list[TestOutcome]) -> list[float]:
-    """Each test's `test_points` weight in course.toml (default 1): its share of the points."""
-    return [exercise.test_points.get(o.name.split("[")[0], 1.0) for o in outcomes]
-
-
-def exercise_result(
-    exercise: Exercise, outcomes: list[TestOutcome], submitted: bool, output: str, message: str = ""
-) -> ExerciseResult:
-    """Score one exercise from its tests' outcomes."""
-    message = truncate(message, MAX_EXERCISE_MESSAGE_CHARS)
-    if not submitted:
-        return ExerciseResult(
-            id=exercise.id,
-            title=exercise.title,
-            score=0.0,
-            max_score=exercise.points,
-            status="not_submitted",
-            message=message or f"{exercise.filename} was not submitted",
-        )
-    weights = _weights(exercise, outcomes)
-    total = sum(weights)
-    tests = tuple(
-        TestResult(
-            name=o.name,
-            score=points if o.status == "passed" else 0.0,
-            max_score=points,
-            status=o.status,
-            message=o.message,
-            visibility=HIDDEN,
-            diagnosis=o.diagnosis,
-        )
-        for o, points in zip(outcomes, (exercise.points * w / total for w in weights), strict=True)
-    )
-    passed = sum(w for o, w in zip(outcomes, weights, strict=True) if o.status == "passed")
-    if outcomes and all(o.not_attempted for o in outcomes):
-        status = "not_attempted"
-    elif tests and all(t.status in ("error", "timeout") for t in tests):
-        status = "error"
-    else:
-        status = status_from_tests(tests) if tests else "error"
-    return ExerciseResult(
-        id=exercise.id,
-        title=exercise.title,
-        # one division, not a sum of shares, so that full marks are exactly the points
-        score=exercise.points * passed / total if total else 0.0,
-        max_score=exercise.points,
-        status=status,
-        message=message,
-        output=output,
-        tests=tests,
-    )
 
 
 def _message(exercise: Exercise, submission: Submission, proxy: RemoteModule | None) -> str:

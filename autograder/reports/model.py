@@ -198,18 +198,6 @@ def summarise(items: Iterable[TestResult | ExerciseResult]) -> tuple[float, floa
     return math.fsum(i.score for i in items), math.fsum(i.max_score for i in items)
 
 
-def status_from_tests(tests: Iterable[TestResult]) -> ExerciseStatus:
-    """complete / partial / failed for an exercise that was graded by these tests.
-
-    not_attempted, not_submitted and error are the grader's call, not derivable from tests.
-    """
-    tests = list(tests)
-    score, max_score = summarise(tests)
-    if tests and all(t.status == "passed" for t in tests) and score >= max_score - TOLERANCE:
-        return "complete"
-    return "partial" if score > TOLERANCE else "failed"
-
-
 def round_score(value: Any, decimals: int = DECIMALS) -> Any:
     """A score as written to JSON; anything but a finite number is returned unchanged."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
