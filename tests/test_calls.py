@@ -8,7 +8,7 @@ import torch
 
 from autograder.grading.student import InProcessModule
 from autograder.grading.verdict import gradients_agree, inputs_unchanged
-from autograder.sandbox.calls import execute_call, is_gradient
+from autograder.sandbox.calls import changed_inputs, execute_call, is_gradient
 
 
 def masked_sum(x, mask=None):
@@ -111,6 +111,33 @@ def test_in_place_change_inside_a_dict_names_the_entry():
             what="affine",
             names=("x", "params"),
         )
+
+
+def test_changed_inputs_names_each_changed_tensor_in_argument_order():
+    x, params, mask = torch.ones(2), affine_params(), torch.ones(2, dtype=torch.bool)
+    after = {
+        "argument 1": x.double(),  # the same values, another dtype
+        "argument 2": {**params, "b": params["b"] + 1, "steps": None},
+        "mask": mask,
+    }
+    args, kwargs = [x, params], {"mask": mask}
+    assert list(changed_inputs(args, kwargs, after, compare_dtype=True)) == [
+        "argument 1",
+        "argument 2['b']",
+        "argument 2['steps']",
+    ]
+    names = ("x", "params")
+    assert list(changed_inputs(args, kwargs, after, compare_dtype=False, names=names)) == [
+        "params['b']",
+        "params['steps']",
+    ]
+    assert list(changed_inputs(args, kwargs, {}, compare_dtype=True)) == [
+        "argument 1",
+        "argument 2['W']",
+        "argument 2['b']",
+        "argument 2['steps']",
+        "mask",
+    ]
 
 
 def test_a_missing_gradient_inside_a_dict_names_the_entry(course):

@@ -19,7 +19,7 @@ from autograder.course.config import Exercise, Tolerance
 from autograder.course.forbidden import ForbiddenUse, find_forbidden
 from autograder.grading.student import ModuleProxy
 from autograder.grading.submission import ModuleSource
-from autograder.sandbox.calls import input_label, output_tensors, tensor_leaves
+from autograder.sandbox.calls import argument_name, changed_inputs, output_tensors, tensor_leaves
 from autograder.sandbox.spec import describe_line
 from autograder.sandbox.wire import Opaque
 
@@ -89,11 +89,6 @@ def agrees(
     return expected
 
 
-def _name(index: int, names: Sequence[str] | None) -> str:
-    """How messages name positional argument `index`: by `names` where given, else by number."""
-    return names[index] if names is not None and index < len(names) else input_label(index)
-
-
 def gradients_agree(
     student: ModuleProxy,
     reference: ModuleProxy,
@@ -115,7 +110,7 @@ def gradients_agree(
     expected = reference.call(function, *args, projections=projections, **kwargs).grads
     actual = student.call(function, *args, projections=projections, **kwargs).grads
     for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
-        label = _name(index, names)
+        label = argument_name(index, names)
         found = dict(tensor_leaves(a, label))
         for leaf, grad in tensor_leaves(e, label):
             name = f"{what}: the gradient with respect to {leaf}"
@@ -139,18 +134,10 @@ def inputs_unchanged(
     tensors inside dict, tuple and list inputs too. `names`, if given, name the positional
     arguments in messages."""
     after = student.call(function, *args, return_inputs=True, **kwargs).inputs_after or {}
-    given = [(input_label(i), _name(i, names), a) for i, a in enumerate(args)]
-    given += [(input_label(k), input_label(k), v) for k, v in kwargs.items()]
-    for key, label, before in given:
-        later = dict(tensor_leaves(after.get(key), label))
-        for leaf, tensor in tensor_leaves(before, label):
-            changed = later.get(leaf)
-            if not (
-                isinstance(changed, Tensor)
-                and changed.shape == tensor.shape
-                and torch.equal(changed, tensor)
-            ):
-                fail(f"{what}: {leaf} was modified in place; compute a new tensor instead")
+    # Unlike the mistake detector, this check has never failed a dtype change alone.
+    changed = changed_inputs(args, kwargs, after, compare_dtype=False, names=names)
+    if (leaf := next(changed, None)) is not None:
+        fail(f"{what}: {leaf} was modified in place; compute a new tensor instead")
 
 
 def documents_tolerance(exercise: Exercise) -> Tolerance:

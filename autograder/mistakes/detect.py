@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -27,13 +27,7 @@ from autograder.grading.errors import NotAttempted, StudentRaised, WorkerFailed
 from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.mistakes.base import Mistake, Probe
 from autograder.mistakes.catalogue import mistakes_for, probes_for
-from autograder.sandbox.calls import (
-    CallResult,
-    execute_call,
-    input_label,
-    output_tensors,
-    tensor_leaves,
-)
+from autograder.sandbox.calls import CallResult, changed_inputs, execute_call, output_tensors
 
 ATOL, RTOL = 1e-8, 1e-6  # the probes are float64
 GRADIENT_SEED = 7
@@ -243,35 +237,13 @@ def _student(
 def _outcome(probe: Probe, result: CallResult) -> Outcome:
     changed = frozenset()
     if result.inputs_after is not None:
-        given = {input_label(i): a for i, a in enumerate(probe.args)}
-        given |= {input_label(k): v for k, v in probe.kwargs.items()}
         changed = frozenset(
-            leaf
-            for label, before in given.items()
-            for leaf, after, tensor in _leaves_after(before, result.inputs_after.get(label), label)
-            if not _identical(after, tensor)
+            changed_inputs(probe.args, probe.kwargs, result.inputs_after, compare_dtype=True)
         )
     return Outcome(value=result.value, changed=changed, grads=tuple(result.grads))
 
 
-def _leaves_after(before: Any, after: Any, label: str) -> Iterator[tuple[str, Any, Tensor]]:
-    """Each tensor of an input (`params['b_s']` inside a dict), with what stands in its place
-    after the call (None where nothing does)."""
-    found = dict(tensor_leaves(after, label))
-    for leaf, tensor in tensor_leaves(before, label):
-        yield leaf, found.get(leaf), tensor
-
-
 # --- comparisons ----------------------------------------------------------------------------
-
-
-def _identical(after: Any, before: Tensor) -> bool:
-    return (
-        isinstance(after, Tensor)
-        and after.dtype == before.dtype
-        and after.shape == before.shape
-        and torch.equal(after, before)
-    )
 
 
 def _same(actual: Any, expected: Any, layout_only: bool = False) -> bool:

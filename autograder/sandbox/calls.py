@@ -6,7 +6,7 @@ process, so both are measured the same way. It only computes: the verdict is the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,11 @@ def input_label(position: int | str) -> str:
     return f"argument {position + 1}" if isinstance(position, int) else position
 
 
+def argument_name(index: int, names: Sequence[str] | None) -> str:
+    """How messages name positional argument `index`: by `names` where given, else by number."""
+    return names[index] if names is not None and index < len(names) else input_label(index)
+
+
 def output_tensors(value: Any) -> Iterator[Tensor]:
     """The tensors of a result, depth first (a tuple (context, weights) gives two)."""
     if isinstance(value, Tensor):
@@ -60,6 +65,36 @@ def tensor_leaves(value: Any, label: str) -> Iterator[tuple[str, Tensor]]:
 
 def _tensors(value: Any) -> Iterator[Tensor]:
     return (tensor for _, tensor in tensor_leaves(value, ""))
+
+
+def changed_inputs(
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    inputs_after: Mapping[str, Any],
+    *,
+    compare_dtype: bool,
+    names: Sequence[str] | None = None,
+) -> Iterator[str]:
+    """The tensors of a call's inputs, through dicts, tuples and lists, that `inputs_after` (a
+    `CallResult`'s) does not hold as they were, named as messages name them (`params['b']`),
+    positional arguments first. `names`, if given, name the positional arguments; with
+    `compare_dtype`, a tensor whose dtype alone changed counts as changed too."""
+    given = [(input_label(i), argument_name(i, names), a) for i, a in enumerate(args)]
+    given += [(input_label(k), input_label(k), v) for k, v in kwargs.items()]
+    for key, label, before in given:
+        after = dict(tensor_leaves(inputs_after.get(key), label))
+        for leaf, tensor in tensor_leaves(before, label):
+            if not _unchanged(after.get(leaf), tensor, compare_dtype):
+                yield leaf
+
+
+def _unchanged(after: Any, before: Tensor, compare_dtype: bool) -> bool:
+    return (
+        isinstance(after, Tensor)
+        and (not compare_dtype or after.dtype == before.dtype)
+        and after.shape == before.shape
+        and torch.equal(after, before)
+    )
 
 
 def is_gradient(value: Any) -> bool:
