@@ -112,6 +112,15 @@ def test_a_signature_other_than_the_courses_is_named_where_calls_fail(grader, su
     assert all(t.diagnosis is None for t in tests if t not in raised)
 
 
+def test_a_students_own_message_naming_a_type_error_gets_no_signature_diagnosis(grader, submission):
+    (submission / "ex03_softmax.py").write_text(
+        "def softmax(scores):\n    raise ValueError('softmax raised TypeError')\n"
+    )
+    tests = grader.grade(submission).exercises["softmax"].tests
+    quoting = [t for t in tests if "softmax raised ValueError" in t.message]
+    assert quoting and all(t.diagnosis is None for t in quoting)
+
+
 def test_exit_crash_and_hang_fail_their_tests_and_grading_goes_on(grader, submission, course):
     (submission / "ex02_normalization.py").write_text(
         "import os, time\n\ndef normalize(scores, dim=-1):\n"

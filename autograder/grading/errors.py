@@ -23,11 +23,6 @@ class StudentRaised(Exception):
         super().__init__(f"{function} raised {type_name}{location}: {message}")
 
 
-def says_raised(message: str, function: str, type_name: str) -> bool:
-    """Whether a test's failure message says that `function` raised `type_name`."""
-    return f"{function} raised {type_name}" in message
-
-
 class NotAttempted(StudentRaised):
     """The function is still the stub that raises NotImplementedError."""
 

@@ -19,7 +19,6 @@ from types import ModuleType
 import torch
 
 from autograder.course.config import Course, Exercise
-from autograder.grading.errors import says_raised
 from autograder.grading.remote import WORKER_USER, RemoteModule
 from autograder.grading.replay import CachedModule, Plan, record_plans
 from autograder.grading.scoring import exercise_result
@@ -100,10 +99,9 @@ def _signature_diagnoses(
     the function's signature, if it differs from the reference's."""
     raised = {}
     for outcome in outcomes:
-        if outcome.status == "failed":
-            functions = course.exercise(outcome.exercise).functions
-            called = (f for f in functions if says_raised(outcome.message, f, "TypeError"))
-            if function := next(called, None):
+        if outcome.status == "failed" and outcome.raised is not None:
+            function, type_name = outcome.raised
+            if type_name == "TypeError" and function in course.exercise(outcome.exercise).functions:
                 raised[outcome.exercise, outcome.name] = function
     if not raised:
         return {}

@@ -56,6 +56,7 @@ class TestOutcome:
     status: str
     message: str
     not_attempted: bool = False
+    raised: tuple[str, str] | None = None  # (function, exception type) if a student call raised
     diagnosis: str | None = None  # the common mistake the failure looks like, if one fits
     __test__ = False
 
@@ -83,21 +84,29 @@ def exercise_of(path: Path) -> str:
     return path.stem.removeprefix("test_")
 
 
-def _describe_failure(error: BaseException) -> tuple[str, str, bool]:
+def _describe_failure(test: SuiteTest, error: BaseException) -> TestOutcome:
+    """How `test` ended when it raised `error`."""
+    status, message = _status_and_message(error)
+    raised = (error.function, error.type_name) if isinstance(error, StudentRaised) else None
+    not_attempted = isinstance(error, NotAttempted)
+    return TestOutcome(test.exercise, test.name, status, message, not_attempted, raised)
+
+
+def _status_and_message(error: BaseException) -> tuple[str, str]:
     if isinstance(error, AnswerTooLarge):
-        return "failed", str(error), False
+        return "failed", str(error)
     if isinstance(error, WorkerTimeout):
-        return "timeout", str(error), False
+        return "timeout", str(error)
     if isinstance(error, WorkerFailed):
-        return "error", str(error), False
+        return "error", str(error)
     if isinstance(error, NotAttempted):
-        return "failed", str(error), True
+        return "failed", str(error)
     if isinstance(error, StudentRaised | AssertionError):
-        return "failed", str(error).split("\nassert ")[0], False
+        return "failed", str(error).split("\nassert ")[0]
     if isinstance(error, pytest.fail.Exception):
-        return "failed", str(error), False
+        return "failed", str(error)
     # Anything else is a fault of the suite itself, not of the student: say so plainly.
-    return "error", f"the grader's test broke ({type(error).__name__}); please report it", False
+    return "error", f"the grader's test broke ({type(error).__name__}); please report it"
 
 
 class _Collector:
@@ -184,10 +193,7 @@ def run_tests(
             except (SandboxError, KeyboardInterrupt):
                 raise
             except BaseException as error:  # pytest.fail's exception is not an Exception
-                status, message, not_attempted = _describe_failure(error)
-                outcomes.append(
-                    TestOutcome(test.exercise, test.name, status, message, not_attempted)
-                )
+                outcomes.append(_describe_failure(test, error))
             else:
                 outcomes.append(TestOutcome(test.exercise, test.name, "passed", ""))
     finally:
