@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 COURSE_FILE = "course.toml"
 _MODULE_NAME = re.compile(r"^ex\d{2}_[a-z][a-z0-9_]*$")
@@ -105,7 +105,7 @@ class _Table:
             self.fail("", "a table", data)
         self.data: dict[str, Any] = data
 
-    def fail(self, key: str, expected: str, got: Any) -> None:
+    def fail(self, key: str, expected: str, got: Any) -> NoReturn:
         where = ".".join(p for p in (self.path, key) if p) or "top level"
         raise ConfigError(f"{self.file}: {where}: expected {expected}, got {got!r}")
 

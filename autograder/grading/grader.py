@@ -169,7 +169,6 @@ class Grader:
             # forked from the fork server, are single-threaded too).
             torch.set_num_threads(1)
             self.course = course
-            self.strict = strict
             self.references: dict[str, ModuleProxy] = {
                 e.id: CachedModule(InProcessModule(load_reference(course, e)))
                 for e in course.exercises

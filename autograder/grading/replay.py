@@ -13,7 +13,7 @@ same for every submission.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,10 @@ Plan = list[PlannedCall]  # in the order the suite makes them
 
 
 def request_payload(
-    function: str, args: tuple[Any, ...], kwargs: dict[str, Any], projections: Any
+    function: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    projections: Sequence[Tensor] | None,
 ) -> bytes:
     """What a worker is sent for one call."""
     request = {"function": function, "args": list(args), "kwargs": kwargs}
@@ -62,7 +65,10 @@ def _fingerprint(value: Any) -> Any:
 
 
 def call_key(
-    function: str, args: tuple[Any, ...], kwargs: dict[str, Any], projections: Any
+    function: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    projections: Sequence[Tensor] | None,
 ) -> CallKey:
     """Equal keys mean equal calls (the same request bytes); far cheaper than encoding."""
     return (function, _fingerprint(args), _fingerprint(kwargs), _fingerprint(projections))

@@ -16,7 +16,8 @@ from autograder.reports.model import (
     summarise,
 )
 
-HIDDEN: Visibility = "after_published"
+# Hidden tests' results are shown to students once grades are published.
+VISIBILITY: Visibility = "after_published"
 # An exercise's message in a report: at most 20 notebook cells that raised, about 560
 # characters each (remote.py caps them), or why the exercise was not submitted, and a file set
 # aside.
@@ -63,7 +64,7 @@ def exercise_result(
             max_score=points,
             status=o.status,
             message=o.message,
-            visibility=HIDDEN,
+            visibility=VISIBILITY,
             diagnosis=o.diagnosis,
         )
         for o, points in zip(outcomes, (exercise.points * w / total for w in weights), strict=True)

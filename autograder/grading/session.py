@@ -38,6 +38,7 @@ from autograder.grading.errors import (
 from autograder.grading.student import ModuleProxy
 from autograder.grading.submission import ModuleSource
 from autograder.reports.common import truncate
+from autograder.reports.model import TestStatus
 from autograder.sandbox.pool import SandboxError
 
 SUITES_DIR = Path(__file__).resolve().parents[1] / "suites"
@@ -53,7 +54,7 @@ class TestOutcome:
 
     exercise: str
     name: str
-    status: str
+    status: TestStatus
     message: str
     not_attempted: bool = False
     raised: tuple[str, str] | None = None  # (function, exception type) if a student call raised
@@ -92,7 +93,7 @@ def _describe_failure(test: SuiteTest, error: BaseException) -> TestOutcome:
     return TestOutcome(test.exercise, test.name, status, message, not_attempted, raised)
 
 
-def _status_and_message(error: BaseException) -> tuple[str, str]:
+def _status_and_message(error: BaseException) -> tuple[TestStatus, str]:
     if isinstance(error, AnswerTooLarge):
         return "failed", str(error)
     if isinstance(error, WorkerTimeout):

@@ -9,7 +9,7 @@ wrong, and never put expected values in a message: a failure names the property 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import torch
@@ -24,7 +24,7 @@ from autograder.sandbox.spec import describe_line
 from autograder.sandbox.wire import Opaque
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Fail the current hidden test with a message for the student (no traceback)."""
     pytest.fail(message, pytrace=False)
 
