@@ -121,17 +121,12 @@ def test_changed_inputs_names_each_changed_tensor_in_argument_order():
         "mask": mask,
     }
     args, kwargs = [x, params], {"mask": mask}
-    assert list(changed_inputs(args, kwargs, after, compare_dtype=True)) == [
-        "argument 1",
-        "argument 2['b']",
-        "argument 2['steps']",
-    ]
-    names = ("x", "params")
-    assert list(changed_inputs(args, kwargs, after, compare_dtype=False, names=names)) == [
+    assert list(changed_inputs(args, kwargs, after, names=("x", "params"))) == [
+        "x",
         "params['b']",
         "params['steps']",
     ]
-    assert list(changed_inputs(args, kwargs, {}, compare_dtype=True)) == [
+    assert list(changed_inputs(args, kwargs, {})) == [
         "argument 1",
         "argument 2['W']",
         "argument 2['b']",

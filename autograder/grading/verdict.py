@@ -134,8 +134,7 @@ def inputs_unchanged(
     tensors inside dict, tuple and list inputs too. `names`, if given, name the positional
     arguments in messages."""
     after = student.call(function, *args, return_inputs=True, **kwargs).inputs_after or {}
-    # Unlike the mistake detector, this check has never failed a dtype change alone.
-    changed = changed_inputs(args, kwargs, after, compare_dtype=False, names=names)
+    changed = changed_inputs(args, kwargs, after, names=names)
     if (leaf := next(changed, None)) is not None:
         fail(f"{what}: {leaf} was modified in place; compute a new tensor instead")
 

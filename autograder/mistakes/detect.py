@@ -237,9 +237,7 @@ def _student(
 def _outcome(probe: Probe, result: CallResult) -> Outcome:
     changed = frozenset()
     if result.inputs_after is not None:
-        changed = frozenset(
-            changed_inputs(probe.args, probe.kwargs, result.inputs_after, compare_dtype=True)
-        )
+        changed = frozenset(changed_inputs(probe.args, probe.kwargs, result.inputs_after))
     return Outcome(value=result.value, changed=changed, grads=tuple(result.grads))
 
 

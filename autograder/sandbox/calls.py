@@ -71,27 +71,25 @@ def changed_inputs(
     args: Sequence[Any],
     kwargs: Mapping[str, Any],
     inputs_after: Mapping[str, Any],
-    *,
-    compare_dtype: bool,
     names: Sequence[str] | None = None,
 ) -> Iterator[str]:
     """The tensors of a call's inputs, through dicts, tuples and lists, that `inputs_after` (a
-    `CallResult`'s) does not hold as they were, named as messages name them (`params['b']`),
-    positional arguments first. `names`, if given, name the positional arguments; with
-    `compare_dtype`, a tensor whose dtype alone changed counts as changed too."""
+    `CallResult`'s) does not hold as they were (values, shape and dtype), named as messages name
+    them (`params['b']`), positional arguments first. `names`, if given, name the positional
+    arguments."""
     given = [(input_label(i), argument_name(i, names), a) for i, a in enumerate(args)]
     given += [(input_label(k), input_label(k), v) for k, v in kwargs.items()]
     for key, label, before in given:
         after = dict(tensor_leaves(inputs_after.get(key), label))
         for leaf, tensor in tensor_leaves(before, label):
-            if not _unchanged(after.get(leaf), tensor, compare_dtype):
+            if not _unchanged(after.get(leaf), tensor):
                 yield leaf
 
 
-def _unchanged(after: Any, before: Tensor, compare_dtype: bool) -> bool:
+def _unchanged(after: Any, before: Tensor) -> bool:
     return (
         isinstance(after, Tensor)
-        and (not compare_dtype or after.dtype == before.dtype)
+        and after.dtype == before.dtype
         and after.shape == before.shape
         and torch.equal(after, before)
     )
