@@ -46,7 +46,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder.build.exercises import Drift
+from autograder.build.generated import Drift, check_generated, write_changed
 from autograder.build.notebooks import (
     CellSpec,
     checks_code,
@@ -180,13 +180,9 @@ def generated_nbgrader_course(course: Course, root: Path | None = None) -> dict[
 
 def check_nbgrader_course(course: Course, root: Path | None = None) -> list[Drift]:
     """How the nbgrader course directory differs from what `autograder nbgrader` would write."""
-    drift = []
-    for path, content in generated_nbgrader_course(course, root).items():
-        if not path.is_file():
-            drift.append(Drift(path, "missing"))
-        elif path.read_text(encoding="utf-8") != content:
-            drift.append(Drift(path, "differs from the one generated from the solutions"))
-    return drift
+    return check_generated(
+        generated_nbgrader_course(course, root), "differs from the one generated from the solutions"
+    )
 
 
 def _digest(content: bytes) -> str:
@@ -223,14 +219,10 @@ def write_nbgrader_course(course: Course, root: Path | None = None) -> list[Path
     """Write the nbgrader course directory's generated files, and the manifest of what was
     written (see `edited_files`); returns the paths that changed."""
     root = root or nbgrader_dir(course)
-    changed, written = [], {}
-    for path, content in generated_nbgrader_course(course, root).items():
-        data = content.encode()
-        if not path.is_file() or path.read_bytes() != data:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            changed.append(path)
-        written[_relative(path, root)] = _digest(data)
+    files = generated_nbgrader_course(course, root)
+    # Byte for byte, as `edited_files` compares them with the digests recorded here.
+    changed = write_changed(files, byte_exact=True)
+    written = {_relative(path, root): _digest(content.encode()) for path, content in files.items()}
     (root / MANIFEST).write_text(json.dumps(written, indent=1, sort_keys=True), encoding="utf-8")
     return changed
 

@@ -45,7 +45,7 @@ from typing import Literal
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.build.exercises import Drift
+from autograder.build.generated import Drift, check_generated, write_changed
 from autograder.build.stubs import make_stub
 from autograder.course.config import Course, Exercise
 
@@ -507,21 +507,11 @@ def reference_notebooks(course: Course) -> dict[str, str]:
 
 def check_notebooks(course: Course) -> list[Drift]:
     """How the checked-in notebooks differ from what `autograder build` would write."""
-    drift = []
-    for path, content in generated_notebooks(course).items():
-        if not path.is_file():
-            drift.append(Drift(path, "missing"))
-        elif path.read_text(encoding="utf-8") != content:
-            drift.append(Drift(path, "differs from the notebook generated from its solution"))
-    return drift
+    return check_generated(
+        generated_notebooks(course), "differs from the notebook generated from its solution"
+    )
 
 
 def write_notebooks(course: Course) -> list[Path]:
     """Write every students' notebook; returns the paths that changed."""
-    changed = []
-    for path, content in generated_notebooks(course).items():
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-            changed.append(path)
-    return changed
+    return write_changed(generated_notebooks(course))
