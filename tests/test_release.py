@@ -29,6 +29,7 @@ STUDENT_MODULES = {
     "course/independence.py",
     "course/ipython.py",
     "course/names.py",
+    "course/source.py",
     "course/stubs.py",
     "student/__init__.py",
     "student/checks.py",

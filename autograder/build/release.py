@@ -27,6 +27,7 @@ from autograder.build.stubs import find_regions, solution_body_lines
 from autograder.course.config import COURSE_FILE, Course, parse_course
 from autograder.course.independence import optional_imports
 from autograder.course.ipython import python_code
+from autograder.course.source import UnreadableNotebook, notebook_code_cells
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 STUDENT_PACKAGES = ("course", "student")  # subpackages of autograder that students get
@@ -274,12 +275,11 @@ def _imported(source: str) -> list[tuple[int, str]]:
 
 
 def _code_cells(notebook: Path) -> list[str]:
+    """The Python code of the notebook's code cells, magics dropped ([] if not a notebook)."""
     try:
-        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-        sources = [c["source"] for c in cells if c.get("cell_type") == "code"]
-    except (ValueError, KeyError, TypeError):
+        sources = notebook_code_cells(notebook.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, UnreadableNotebook):
         return []
-    sources = ["".join(s) if isinstance(s, list) else str(s) for s in sources]
     return [python_code(source)[0] for source in sources]
 
 

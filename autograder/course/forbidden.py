@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from autograder.course.source import parse_source
+
 
 @dataclass(frozen=True)
 class ForbiddenUse:
@@ -58,15 +60,6 @@ def _dynamic_lookup(node: ast.AST) -> str | None:
     if isinstance(node, ast.alias) and node.name.split(".")[0] == "importlib":
         return "importlib"
     return None
-
-
-def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
-    """`ast.parse`, except that code nested too deeply for the parser to read (which it
-    reports as RecursionError or MemoryError) raises SyntaxError too, like any unreadable code."""
-    try:
-        return ast.parse(source, filename)
-    except (RecursionError, MemoryError):
-        raise SyntaxError("the code is nested too deeply to be read") from None
 
 
 def _written(node: ast.Attribute) -> str:

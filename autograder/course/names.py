@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Collection
 
-from autograder.course.forbidden import parse_source
+from autograder.course.source import parse_source
 from autograder.course.stubs import FunctionNode
 
 

@@ -30,9 +30,9 @@ from typing import Any
 from torch import Tensor
 
 from autograder.course.config import Exercise
-from autograder.course.forbidden import parse_source
 from autograder.course.independence import import_problem, imported_modules
 from autograder.course.names import missing_function_message
+from autograder.course.source import parse_source
 from autograder.course.stubs import KEPT_STUB_RAISE, has_work
 from autograder.grading.errors import (
     AnswerTooLarge,

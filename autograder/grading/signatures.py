@@ -11,7 +11,7 @@ import ast
 import copy
 
 from autograder.course.config import Course
-from autograder.course.forbidden import parse_source
+from autograder.course.source import parse_source
 from autograder.course.stubs import FunctionNode
 from autograder.grading.submission import ModuleSource
 

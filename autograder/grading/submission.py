@@ -23,14 +23,13 @@ the size cap, text that is not UTF-8), never raised: the rest of the submission 
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.config import Course
-from autograder.course.forbidden import parse_source
 from autograder.course.ipython import python_code
+from autograder.course.source import UnreadableNotebook, notebook_code_cells, parse_source
 from autograder.course.stubs import has_work
 from autograder.files import FileTooLarge, NotARegularFile, read_capped
 from autograder.sandbox.spec import CodeCell
@@ -88,15 +87,8 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
     """The code cells of a notebook joined into a module, IPython magics and shell lines
     dropped, and cells that do not parse left out (each named in `errors`)."""
     try:
-        cells = json.loads(text)["cells"]
-        sources = [
-            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for c in cells
-            if c.get("cell_type") == "code"
-        ]
-        if not all(isinstance(source, str) for source in sources):
-            raise TypeError("a code cell's source is not text")
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        sources = notebook_code_cells(text)
+    except UnreadableNotebook:
         errors.append(f"{shown}: not a readable Jupyter notebook")
         return None
     kept: list[str] = []

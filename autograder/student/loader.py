@@ -12,7 +12,6 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-from autograder.course.forbidden import parse_source
 from autograder.course.independence import (
     COURSE_PACKAGE,
     import_problem,
@@ -20,6 +19,7 @@ from autograder.course.independence import (
     optional_imports,
     other_exercise_in,
 )
+from autograder.course.source import parse_source
 
 
 class ExerciseImportError(Exception):
