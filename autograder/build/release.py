@@ -11,7 +11,6 @@ package rather than on a copy in the working directory.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import shutil
@@ -25,9 +24,9 @@ import autograder
 from autograder.build.exercises import generated_exercises
 from autograder.build.stubs import find_regions, solution_body_lines
 from autograder.course.config import COURSE_FILE, Course, parse_course
-from autograder.course.independence import optional_imports
+from autograder.course.independence import imported_modules, optional_imports
 from autograder.course.ipython import python_code
-from autograder.course.source import UnreadableNotebook, notebook_code_cells
+from autograder.course.source import UnreadableNotebook, notebook_code_cells, parse_source
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 STUDENT_PACKAGES = ("course", "student")  # subpackages of autograder that students get
@@ -257,21 +256,11 @@ def _imported(source: str) -> list[tuple[int, str]]:
     """(line, module) of every absolute import in `source` that it cannot do without; [] if it
     does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return []
-    found = []
     optional = optional_imports(tree, as_main=True)  # notebooks and scripts run as __main__
-    for node in ast.walk(tree):
-        if node in optional:
-            continue
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module == "autograder" and not node.level:
-            found += [(node.lineno, f"autograder.{alias.name}") for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.append((node.lineno, node.module))
-    return found
+    return imported_modules(tree, skip=optional, packages=("autograder",))
 
 
 def _code_cells(notebook: Path) -> list[str]:

@@ -11,6 +11,7 @@ both say why with `import_problem`.
 from __future__ import annotations
 
 import ast
+from collections.abc import Container
 
 COURSE_PACKAGE = "autograder"
 
@@ -38,14 +39,26 @@ def import_problem(file: str, module: str, others: frozenset[str], where: str = 
     return None
 
 
-def imported_modules(tree: ast.Module) -> list[tuple[int, str]]:
-    """Every module the code imports by absolute name, with the line of its import."""
+def imported_modules(
+    tree: ast.Module,
+    *,
+    skip: Container[ast.AST] = frozenset(),
+    packages: Container[str] | None = None,
+) -> list[tuple[int, str]]:
+    """Every module the code imports by absolute name, with the line of its import, but for the
+    imports in `skip` (see `optional_imports`). `from m import n` imports `m.n`, since `n` may
+    be a module; given `packages`, only where `m` is one of them, and `m` elsewhere."""
     found = []
     for node in ast.walk(tree):
+        if node in skip:
+            continue
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+            if packages is None or node.module in packages:
+                found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, node.module))
     return found
 
 
