@@ -19,10 +19,10 @@ from autograder.build.gradescope import build_gradescope_bundle
 from autograder.build.release import ReleaseError, build_release
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
+from autograder.files import atomic_write_text
 from autograder.grading.errors import SuiteError
 from autograder.reports import FORMATS
 from autograder.reports.common import printable
-from autograder.reports.model import atomic_write_text
 from autograder.reports.nbgrader_gradebook import CONFIG_FILE, GradebookError
 from autograder.sandbox import hugepages
 from autograder.sandbox.confine import (

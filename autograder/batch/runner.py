@@ -49,13 +49,13 @@ from autograder.batch.errors import BatchError
 from autograder.batch.names import display_name, report_filename
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
+from autograder.files import atomic_write_text
 from autograder.grading.errors import SuiteError
 from autograder.reports.common import printable
 from autograder.reports.model import (
     ExerciseResult,
     Report,
     ReportFormatError,
-    atomic_write_text,
     from_json,
     summarise,
     to_json,

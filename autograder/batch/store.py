@@ -24,8 +24,9 @@ from pathlib import Path
 
 from autograder.batch.errors import BatchError
 from autograder.course.config import Course
+from autograder.files import atomic_write_text
 from autograder.reports import spreadsheet
-from autograder.reports.model import Report, atomic_write_text, from_json, to_json
+from autograder.reports.model import Report, from_json, to_json
 from autograder.reports.nbgrader_gradebook import GradebookSummary, write_reports
 
 DB_SCHEMA_VERSION = 2

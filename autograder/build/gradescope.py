@@ -12,8 +12,7 @@ the same zip.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import zipfile
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from autograder.build.release import (
     toml_value,
 )
 from autograder.course.config import COURSE_FILE, Course
+from autograder.files import atomic_write_bytes
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _VENV = "/opt/attention-autograder"  # where setup.sh installs; readable by the workers' user
@@ -166,18 +166,13 @@ def build_gradescope_bundle(course: Course, out_zip: Path) -> Path:
     """Write the Gradescope autograder zip to `out_zip` (replaced atomically); returns it."""
     out_zip = Path(out_zip)
     out_zip.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{out_zip.name}.", dir=out_zip.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
-            for name, (data, mode) in sorted(bundle_files(course).items()):
-                info = zipfile.ZipInfo(name, date_time=_EPOCH)
-                info.external_attr = (0o100000 | mode) << 16  # a regular file, with its mode
-                info.create_system = 3  # Unix, so unzip applies the mode
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, data)
-        Path(temporary).chmod(0o644)
-        os.replace(temporary, out_zip)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, (data, mode) in sorted(bundle_files(course).items()):
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.external_attr = (0o100000 | mode) << 16  # a regular file, with its mode
+            info.create_system = 3  # Unix, so unzip applies the mode
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    atomic_write_bytes(out_zip, buffer.getvalue())
     return out_zip

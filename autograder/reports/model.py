@@ -7,15 +7,15 @@ e.g. ``exercises.softmax.tests[2].status: expected one of passed|failed|error|ti
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from autograder.files import atomic_write_text
 
 SCHEMA_PREFIX = "attention-autograder/report/"
 SCHEMA_MAJOR = 1
@@ -232,33 +232,6 @@ def read_json(path: str | os.PathLike[str]) -> Report:
 def write_json(report: Report, path: str | os.PathLike[str]) -> None:
     """Validate, then write atomically: readers see the old file or the new one, never a part."""
     atomic_write_text(path, to_json(report))
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write UTF-8 text via a temp file in the same directory, fsync, then os.replace."""
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable, where supported
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 # --- validation helpers -------------------------------------------------------------------
