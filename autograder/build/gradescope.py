@@ -131,7 +131,7 @@ autograder = "autograder.cli:entry"
 include = ["autograder*"]
 
 [tool.setuptools.package-data]
-"*" = ["*.ini", "py.typed"]
+"*" = ["*.ini"]
 """
 
 

@@ -142,10 +142,6 @@ class Report:
         object.__setattr__(self, "warnings", tuple(self.warnings))
         object.__setattr__(self, "exercises", dict(self.exercises))
 
-    def total(self) -> tuple[float, float]:
-        """(sum of exercise scores, sum of exercise max scores)."""
-        return summarise(self.exercises.values())
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": self.schema,

@@ -11,7 +11,6 @@ import os
 import select
 import struct
 import time
-from typing import Protocol
 
 _FRAME_PREFIX = struct.Struct("<Q")  # payload length
 _READ_CHUNK = 1 << 20
@@ -37,26 +36,13 @@ class FrameTooLarge(WireError):
         self.size = size
 
 
-class _HasFileno(Protocol):
-    def fileno(self) -> int: ...
-
-
-def write_frame(
-    fd_or_file: int | _HasFileno, payload: bytes, deadline: float | None = None
-) -> None:
+def write_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
     """Write ``payload`` as one frame (8-byte little-endian length, then the payload).
 
     ``deadline`` (a ``time.monotonic()`` value) only bounds waiting on a non-blocking fd: a
     blocking write cannot be interrupted, so put the fd in non-blocking mode if the peer is
     untrusted. A closed peer raises ``WireError``; EINTR is retried by Python (PEP 475).
     """
-    if isinstance(fd_or_file, int):
-        fd = fd_or_file
-    else:
-        flush = getattr(fd_or_file, "flush", None)
-        if flush is not None:
-            flush()  # buffered data must go out before the frame
-        fd = fd_or_file.fileno()
     body = memoryview(payload).cast("B")
     prefix = _FRAME_PREFIX.pack(len(body))
     # A small frame goes out in one write (one wakeup of the reader); a large one is not copied.
