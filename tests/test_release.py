@@ -35,6 +35,7 @@ STUDENT_MODULES = {
     "student/checks.py",
     "student/loader.py",
     "student/plugin.py",
+    "student/scoreboard.py",
     "student/time_limit.py",
 }
 

@@ -534,6 +534,7 @@ def test_junit_xml(report: Report) -> None:
     text = junit.render(report)
     root = ET.fromstring(text.encode("utf-8"))
     assert root.tag == "testsuites"
+    assert root.get("name") == f"attention-autograder: {report.student}"
     suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
     assert list(suites) == [
         "softmax",

@@ -46,7 +46,8 @@ from autograder.batch.discovery import (
     grading_fingerprint,
 )
 from autograder.batch.errors import BatchError
-from autograder.batch.names import display_name, report_filename
+from autograder.batch.names import report_filename
+from autograder.batch.progress import ProgressBar
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
 from autograder.files import atomic_write_text
@@ -231,56 +232,13 @@ class _Job:
     attempts: int = 0
 
 
-class _Bar:
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.progress = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-            )
-            self.task = self.progress.add_task("grading", total=total)
-
-    def __enter__(self) -> _Bar:
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def show(self, verb: str, submission: Submission, advance: int = 0) -> None:
-        if self.progress is not None:
-            name = submission.student
-            if submission.assignment is not None:
-                name += f"/{submission.assignment}"
-            self.progress.update(
-                self.task, description=f"{verb} {display_name(name)}", advance=advance
-            )
-
-
 class _Batch:
     def __init__(
         self,
         course: Course,
         store: ResultStore,
         reports_dir: Path,
-        bar: _Bar,
+        bar: ProgressBar,
         factory: GraderFactory,
     ) -> None:
         self.course, self.store, self.reports_dir = course, store, reports_dir
@@ -546,7 +504,7 @@ def grade_all(
         store = ResultStore(db)
         try:
             _remove_stale_temp_files(reports_dir)
-            with _Bar(progress, len(submissions)) as bar:
+            with ProgressBar(progress, len(submissions)) as bar:
                 batch = _Batch(course, store, reports_dir, bar, grader_factory)
                 summary = batch.summary
                 try:

@@ -24,7 +24,7 @@ import autograder
 from autograder.build.exercises import generated_exercises
 from autograder.build.stubs import find_regions, solution_body_lines
 from autograder.course.config import COURSE_FILE, Course, parse_course
-from autograder.course.independence import imported_modules, optional_imports
+from autograder.course.independence import COURSE_PACKAGE, imported_modules, optional_imports
 from autograder.course.ipython import python_code
 from autograder.course.source import UnreadableNotebook, notebook_code_cells, parse_source
 
@@ -260,7 +260,7 @@ def _imported(source: str) -> list[tuple[int, str]]:
     except SyntaxError:
         return []
     optional = optional_imports(tree, as_main=True)  # notebooks and scripts run as __main__
-    return imported_modules(tree, skip=optional, packages=("autograder",))
+    return imported_modules(tree, skip=optional, packages=(COURSE_PACKAGE,))
 
 
 def _code_cells(notebook: Path) -> list[str]:
@@ -275,7 +275,7 @@ def _code_cells(notebook: Path) -> list[str]:
 def unshipped_imports(folder: Path) -> list[str]:
     """Imports of `autograder` modules the release does not ship, in its Python files and
     notebooks' code cells, as `file[, cell N]:line: module`. Each would fail for a student."""
-    shipped = tuple(f"autograder.{name}" for name in STUDENT_PACKAGES)
+    shipped = tuple(f"{COURSE_PACKAGE}.{name}" for name in STUDENT_PACKAGES)
     sources: list[tuple[str, str]] = []
     for path in sorted(folder.rglob("*.py")):
         sources.append((str(path.relative_to(folder)), path.read_text(encoding="utf-8")))
@@ -286,8 +286,8 @@ def unshipped_imports(folder: Path) -> list[str]:
         f"{where}:{line}: {module}"
         for where, source in sources
         for line, module in _imported(source)
-        if module.split(".")[0] == "autograder"
-        and module not in ("autograder", *shipped)
+        if module.split(".")[0] == COURSE_PACKAGE
+        and module not in (COURSE_PACKAGE, *shipped)
         and not module.startswith(tuple(f"{m}." for m in shipped))
     ]
 

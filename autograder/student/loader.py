@@ -82,9 +82,9 @@ def _refuse_course_package(path: Path, source: str) -> None:
         tree = parse_source(source)
     except SyntaxError:
         return  # importing it says where
-    optional = {node.lineno for node in optional_imports(tree, as_main=False)}
-    for line, module in imported_modules(tree):
-        if module.split(".")[0] == COURSE_PACKAGE and line not in optional:
+    optional = optional_imports(tree, as_main=False)
+    for line, module in imported_modules(tree, skip=optional):
+        if module.split(".")[0] == COURSE_PACKAGE:
             problem = import_problem(path.name, module, frozenset(), f"line {line}")
             raise ExerciseImportError(problem)
 

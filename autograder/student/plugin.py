@@ -11,55 +11,24 @@ student's work, the reference solutions, or any folder laid out like `exercises/
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from rich.console import Console
-from rich.table import Table
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
 from autograder.course.names import missing_function_message
 from autograder.course.stubs import KEPT_STUB_RAISE
+from autograder.student import scoreboard
 from autograder.student.checks import stubbed_functions
 from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
+from autograder.student.scoreboard import NOT_ATTEMPTED, ExerciseTally
 from autograder.student.time_limit import CheckTimeout, time_limit
 
-NOT_ATTEMPTED = "not attempted"
-_STATUS_STYLE = {"done": "green", "in progress": "yellow", "failing": "red", NOT_ATTEMPTED: "dim"}
 _course_key = pytest.StashKey["Course | None"]()
 _board_key = pytest.StashKey["dict[str, ExerciseTally]"]()
 _timed_out_key = pytest.StashKey["set[str]"]()  # modules whose checks ran out of time
-
-
-@dataclass
-class ExerciseTally:
-    """How the public checks of one exercise went."""
-
-    exercise: Exercise
-    passed: int = 0
-    failed: int = 0
-    not_attempted: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.passed + self.failed + self.not_attempted
-
-    @property
-    def status(self) -> str:
-        if self.total and self.passed == self.total:
-            return "done"
-        if self.failed:
-            return "failing"
-        return "in progress" if self.passed else NOT_ATTEMPTED
-
-    @property
-    def points(self) -> float:
-        return self.exercise.points * self.passed / self.total if self.total else 0.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -308,10 +277,6 @@ def pytest_report_teststatus(report: pytest.TestReport) -> tuple[str, str, str] 
     return None
 
 
-def _scoreboard(course: Course, tallies: dict[str, ExerciseTally]) -> list[ExerciseTally]:
-    return [tallies[e.id] for e in course.exercises if e.id in tallies]
-
-
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
@@ -319,43 +284,8 @@ def pytest_terminal_summary(
     tallies = config.stash.get(_board_key, {})
     if course is None or not tallies:
         return
-    board = _scoreboard(course, tallies)
-    table = Table(title=f"{course.name}: public checks", title_justify="left")
-    for column in ("#", "exercise", "status", "checks", "points"):
-        table.add_column(column, justify="right" if column in ("#", "checks", "points") else "left")
-    for tally in board:
-        style = _STATUS_STYLE[tally.status]
-        table.add_row(
-            str(tally.exercise.number),
-            tally.exercise.title,
-            f"[{style}]{tally.status}[/{style}]",
-            f"{tally.passed}/{tally.total}",
-            f"{tally.points:g}/{tally.exercise.points:g}",
-        )
-    earned = sum(t.points for t in board)
-    possible = sum(t.exercise.points for t in board)
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=terminalreporter.hasmarkup, width=100)
-    console.print(table)
-    console.print(
-        f"Public checks: {earned:g}/{possible:g} points. Hidden tests grade your submission, "
-        "on many more inputs: passing every public check is not yet full marks."
-    )
     terminalreporter.write_line("")
-    terminalreporter.write(buffer.getvalue())
+    terminalreporter.write(scoreboard.render(course, tallies, markup=terminalreporter.hasmarkup))
     path = config.getoption("scoreboard_json")
     if path is not None:
-        rows = [
-            {
-                "id": t.exercise.id,
-                "status": t.status,
-                "passed": t.passed,
-                "total": t.total,
-                "points": t.points,
-                "max_points": t.exercise.points,
-            }
-            for t in board
-        ]
-        path.write_text(
-            json.dumps({"points": earned, "max_points": possible, "exercises": rows}, indent=2)
-        )
+        path.write_text(scoreboard.to_json(course, tallies))
