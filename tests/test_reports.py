@@ -606,6 +606,14 @@ def test_junit_grader_errors_become_error_cases() -> None:
     assert suite.find("system-err") is None
 
 
+def test_junit_message_attributes_are_short_and_the_text_whole() -> None:
+    long = "x" * 5000
+    report = Report(score=0, max_score=0, gradable=False, errors=(long,))
+    (error,) = ET.fromstring(junit.render(report)).iter("error")
+    assert error.get("message") == "x" * (junit.SUMMARY_CHARS - 1) + "…"
+    assert error.text == long
+
+
 # --- Markdown ------------------------------------------------------------------------------------
 
 

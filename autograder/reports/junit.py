@@ -14,6 +14,7 @@ from .common import TEST_STATUS_LABELS, clean_text, exercise_summary
 from .model import ExerciseResult, Report, TestResult, round_score
 
 SYNTHETIC_TEST = "(exercise)"
+SUMMARY_CHARS = 200
 _OUTCOMES = {"failures": "failure", "errors": "error", "skipped": "skipped"}  # count -> tag
 
 
@@ -86,15 +87,22 @@ def _case(classname: str, test: TestResult) -> ET.Element:
         if test.diagnosis:
             details += f"\nLikely mistake: {test.diagnosis}"
         tag = "failure" if test.status == "failed" else "error"
-        first_line = test.message.split("\n", 1)[0] or TEST_STATUS_LABELS[test.status]
-        case.append(_element(tag, details.strip(), message=first_line, type=test.status))
+        summary = _summary(test.message) or TEST_STATUS_LABELS[test.status]
+        case.append(_element(tag, details.strip(), message=summary, type=test.status))
     return case
+
+
+def _summary(text: str) -> str:
+    """A failure's `message` attribute: the first line of its text (which follows in full),
+    cut to `SUMMARY_CHARS`."""
+    line = text.split("\n", 1)[0]
+    return line if len(line) <= SUMMARY_CHARS else line[: SUMMARY_CHARS - 1] + "…"
 
 
 def _synthetic_case(ex: ExerciseResult) -> ET.Element:
     case = _element("testcase", classname=ex.id, name=SYNTHETIC_TEST, time="0")
     tag = {"error": "error", "not_attempted": "skipped", "not_submitted": "skipped"}
-    message = ex.message or exercise_summary(ex)
+    message = _summary(ex.message) or exercise_summary(ex)
     case.append(
         _element(tag.get(ex.status, "failure"), ex.message, message=message, type=ex.status)
     )
@@ -105,7 +113,7 @@ def _grader_suite(report: Report) -> ET.Element:
     cases = []
     for i, error in enumerate(report.errors, start=1):
         case = _element("testcase", classname="autograder", name=f"grader error {i}", time="0")
-        case.append(_element("error", error, message=error.split("\n", 1)[0], type="grader"))
+        case.append(_element("error", error, message=_summary(error), type="grader"))
         cases.append(case)
     suite = _testsuite("autograder", cases)
     if report.warnings:
