@@ -5,8 +5,12 @@ has to do with it. The simplest measure is the dot product of two embeddings,
 
     a · b = a_1 b_1 + a_2 b_2 + ... + a_d b_d,
 
-a single number that is large when the vectors point the same way. For the six 3-d embeddings of
-"Your journey starts with one step", the scores of the query x² ("journey") against every token are
+a single number, equal to ‖a‖ ‖b‖ cos θ with θ the angle between them: it is large when the
+vectors point the same way, and also when they are long (doubling a doubles it). Exercise 7
+comes back to this: vectors with more dimensions tend to be longer, and their scores larger.
+
+For the six 3-d embeddings of "Your journey starts with one step", the scores of the query x²
+("journey") against every token are
 
     ω_2 = [x² · x¹, x² · x², ..., x² · x⁶] = [0.9544, 1.4950, 1.4754, 0.8434, 0.7070, 1.0865],
 

@@ -29,4 +29,4 @@ def context_vector(weights: Tensor, inputs: Tensor) -> Tensor:
 
 def simple_self_attention(inputs: Tensor) -> Tensor:
     """softmax(X Xᵀ) X with softmax along each row: (..., n, d) -> (..., n, d)."""
-    raise NotImplementedError("Hint: scores = X @ X.transpose(-2, -1), softmax along the last dim, then weights @ X.")
+    raise NotImplementedError("Hint: scores, weights, context vectors; softmax along the dim holding one query's scores.")

@@ -28,7 +28,9 @@ An optional bool mask, broadcastable to (..., h, n, n) and True where attending 
 as in exercise 7: -inf before softmax, and all-zero weights for a query that may see nothing. An
 (n, n) mask, such as exercise 8's causal one, applies to every head alike.
 
-This is torch.nn.MultiheadAttention without biases: it stores the transposes of these matrices,
+With d_in = d_out = embed_dim, this is torch.nn.MultiheadAttention(embed_dim, num_heads,
+bias=False, batch_first=True) called on (X, X, X) with average_attn_weights=False (by default it
+returns the heads' weights averaged). It stores the transposes of these matrices,
 in_proj_weight = [W_qᵀ; W_kᵀ; W_vᵀ] and out_proj.weight = W_oᵀ, and its own bool attn_mask means
 the opposite (True = may not attend).
 

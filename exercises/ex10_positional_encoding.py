@@ -13,13 +13,16 @@ share one frequency, a sine on the even feature and a cosine on the odd one,
     P[pos, 2i]     = sin(pos / 10000^(2i/d))
     P[pos, 2i + 1] = cos(pos / 10000^(2i/d)).
 
-The first pair turns fastest (one radian per position), the last ones so slowly that they
-barely change over thousands of positions, like the hands of a clock. Why sinusoids?
+Pair i turns by 10000^(-2i/d) radians per position, like the hands of a clock: the first pair
+by one radian, each later pair more slowly. Only when d is large do the last pairs barely move:
+for d = 512 the last one turns by about 0.1 radian over 1,000 positions. Why sinusoids?
 
 - every position gets its own pattern, and the table can be built for any length;
-- the values stay in [-1, 1] however far along the position, so they never swamp the
-  embeddings they are added to (the original Transformer also scales its embeddings by √d
-  to keep the two in proportion);
+- the values stay in [-1, 1]: they do not grow with the position. Whether they drown the
+  embeddings they are added to depends on the embeddings' scale. The sentence's 3-d embeddings
+  are about as long as the position vectors, so "with", [0.22, 0.58, 0.33], becomes
+  [0.36, -0.41, 0.34] at position 3. The Transformer multiplies its embeddings by √d_model
+  before adding the positions, to keep the two in proportion;
 - the encoding of pos + k is a fixed rotation of that of pos, the same for every pos (each
   (sin, cos) pair is a point on a circle, and moving k steps turns it by a fixed angle), so
   relative offsets are easy for the projections W_q and W_k to pick up.
@@ -51,4 +54,4 @@ def sinusoidal_positions(n: int, d: int) -> Tensor:
 
 def add_positions(X: Tensor, P: Tensor) -> Tensor:
     """X plus the first n = X.shape[-2] rows of the table P, in X's dtype."""
-    raise NotImplementedError("Hint: add P[:n] with n = X.shape[-2], converted with .to(X.dtype); it broadcasts.")
+    raise NotImplementedError("Hint: P may be longer than the sequence, and is float32: which rows, and in which dtype?")

@@ -51,4 +51,4 @@ def lstm_step(
     x_t: Tensor, h_prev: Tensor, c_prev: Tensor, W_x: Tensor, W_h: Tensor, b: Tensor
 ) -> tuple[Tensor, Tensor]:
     """One LSTM update, gates in PyTorch's order (i, f, g, o): returns (h_t, c_t)."""
-    raise NotImplementedError("Hint: i, f, g, o = gates.chunk(4, dim=-1); c_t = f * c_prev + i * g; h_t = o * tanh(c_t).")
+    raise NotImplementedError("Hint: cut the gates in four, in PyTorch's order: which three blocks get a sigmoid?")

@@ -9,10 +9,15 @@ up to 1, which can be read as "what share of the attention goes where":
 so the scores of x² become [0.1455, 0.2278, 0.2249, 0.1285, 0.1077, 0.1656].
 
 This is the most direct normalisation, and it has real flaws: a negative score gives a negative
-"weight", scores that sum to zero divide by zero, and a huge score swamps the others linearly.
-That is why attention uses softmax (the next exercise) instead; this exercise shows what softmax
-improves on. (One of the course documents says the opposite, that plain division handles extreme
-values better: it does not.)
+"weight", scores that sum to zero divide by zero, and the weights depend on where the scores sit,
+not only on how far apart they are. Add the same constant to every score and the weights change:
+
+    normalize([1, 2]) = [0.3333, 0.6667],   normalize([1000, 1001]) = [0.4998, 0.5002].
+
+Softmax (the next exercise) has none of these flaws. In particular it ignores such a shift, and
+gives [0.2689, 0.7311] for both pairs. That is why attention uses softmax; this exercise shows
+what it improves on. (One of the course documents says the opposite, that plain division
+handles extreme values better: it does not.)
 
 `dim` says which dimension holds the scores of one query; the others are batch dimensions.
 Shapes: scores (...) -> the same shape, summing to 1 along `dim`.

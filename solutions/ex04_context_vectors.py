@@ -33,7 +33,7 @@ def context_vector(weights: Tensor, inputs: Tensor) -> Tensor:
 def simple_self_attention(inputs: Tensor) -> Tensor:
     """softmax(X Xᵀ) X with softmax along each row: (..., n, d) -> (..., n, d)."""
     ### BEGIN SOLUTION
-    # Hint: scores = X @ X.transpose(-2, -1), softmax along the last dim, then weights @ X.
+    # Hint: scores, weights, context vectors; softmax along the dim holding one query's scores.
     scores = inputs @ inputs.transpose(-2, -1)
     weights = torch.softmax(scores, dim=-1)
     return weights @ inputs

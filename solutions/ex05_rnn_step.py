@@ -10,7 +10,9 @@ input with the previous state, then reads an output off the new state:
 The same weights are used at every step, which is how one small network reads sequences of any
 length. The course documents write the same update for column vectors, W_hh h_{t-1} + W_xh x_t;
 here vectors are rows and every weight matrix is (in_features, out_features), applied as x @ W,
-which is PyTorch's convention for batched data.
+which is PyTorch's convention for batched data. The documents also pass y_t through an output
+non-linearity g; here y_t are the logits, raw scores that a later softmax, or the loss, turns
+into probabilities.
 
 `rnn_forward` unrolls the step over a whole sequence, starting from h0. Reading step by step is
 also the weakness attention addresses: everything the network knows about the start of a long
@@ -30,7 +32,7 @@ def rnn_step(
 ) -> tuple[Tensor, Tensor]:
     """One update of the hidden state and the output read from it: returns (h_t, y_t)."""
     ### BEGIN SOLUTION
-    # Hint: h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h), then y_t = h_t @ W_hy + b_y.
+    # Hint: rows times (in, out) matrices: which side of W_hh does h_prev go on? y_t has no tanh.
     h_t = torch.tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
     y_t = h_t @ W_hy + b_y
     return h_t, y_t

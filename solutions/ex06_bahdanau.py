@@ -2,12 +2,14 @@
 
 An encoder-decoder RNN squeezes the whole input sentence into the encoder's last hidden state, a
 single vector, before the decoder writes a word. Long sentences do not fit through that
-bottleneck. Bahdanau, Cho and Bengio (2014) let the decoder look back instead: at every step it
-scores each encoder state h_i against its own state s, turns the scores into weights with
-softmax, and reads the weighted sum of the encoder states, a context vector made for this step.
+bottleneck. Bahdanau, Cho and Bengio (2014) let the decoder look back instead: at step t it
+scores each encoder state h_i against its own previous state s_{t-1} (the argument s below),
+turns the scores into weights with softmax, and reads the weighted sum of the encoder states, a
+context vector made for this step.
 
-The dot product s · h_i could be the score, but it needs s and h_i to live in the same space and
-to have the same size. The additive score learns the comparison instead:
+The dot product s · h_i could be the score (Luong, Pham and Manning, 2015, use it), but it needs
+s and h_i to live in the same space and to have the same size. Bahdanau's score is additive, and
+learns the comparison instead:
 
     score_i = v · tanh(s W1 + h_i W2)
 

@@ -7,14 +7,18 @@ them: for inputs X (n × d_in),
     Q = X W_q,  K = X W_k,  V = X W_v,
     weights = softmax(Q Kᵀ / √d_k)  (along each row),   context = weights V.
 
+W_q, W_k and W_v are the weights the layer learns; Q, K and V are computed from them, afresh for
+every input. (One of the course documents calls Q, K and V random d × d matrices: it is the
+weights that start out random.)
+
 This is attention as a soft lookup: each query is compared with every key, and gets back a
 mixture of the values, weighted by how well the keys matched.
 
 Why divide by √d_k, with d_k the size of the keys (K's last dimension, not the size of the
-inputs)? If the entries of a query and a key are independent with variance 1, their dot product
-is a sum of d_k such terms and has variance d_k. Large scores push softmax towards a one-hot
-vector, where its gradient all but vanishes and training stalls; dividing by √d_k brings the
-scores back to variance 1.
+inputs)? If the entries of a query and a key are independent with mean 0 and variance 1, each
+product q_i k_i has mean 0 and variance 1, and their dot product, a sum of d_k such independent
+terms, has variance d_k. Large scores push softmax towards a one-hot vector, where its gradient
+all but vanishes and training stalls; dividing by √d_k brings the scores back to variance 1.
 
 A mask says which keys each query may see: `mask` is a bool tensor broadcastable to
 (..., n_q, n_k), True where attending is allowed (PyTorch's convention). Masked scores become
@@ -56,6 +60,6 @@ def self_attention(
 ) -> tuple[Tensor, Tensor]:
     """Project X to queries, keys and values, then attend: returns (context, weights)."""
     ### BEGIN SOLUTION
-    # Hint: Q = X @ W_q, K = X @ W_k, V = X @ W_v, then scaled_dot_product_attention.
+    # Hint: three projections of the same X, then the function above does the rest: pass mask on.
     return scaled_dot_product_attention(X @ W_q, X @ W_k, X @ W_v, mask)
     ### END SOLUTION

@@ -52,7 +52,7 @@ def lstm_step(
 ) -> tuple[Tensor, Tensor]:
     """One LSTM update, gates in PyTorch's order (i, f, g, o): returns (h_t, c_t)."""
     ### BEGIN SOLUTION
-    # Hint: i, f, g, o = gates.chunk(4, dim=-1); c_t = f * c_prev + i * g; h_t = o * tanh(c_t).
+    # Hint: cut the gates in four, in PyTorch's order: which three blocks get a sigmoid?
     i, f, g, o = (x_t @ W_x + h_prev @ W_h + b).chunk(4, dim=-1)
     i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
     c_t = f * c_prev + i * g
