@@ -25,7 +25,7 @@ def test_first_step(exercise, exercise_config):
         examples.RNN_Y_1,
         "y_1 from rnn_step",
         exercise_config.documents_atol,
-        hint="y_t = h_t @ W_hy + b_y, with no activation",
+        hint="y_t = h_t W_hy + b_y, with no activation",
     )
 
 

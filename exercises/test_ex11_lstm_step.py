@@ -69,7 +69,7 @@ def test_an_open_forget_gate_keeps_the_cell(exercise, exercise_config):
         examples.lstm_example().c_prev,
         "c_t with the forget gate open and the input gate shut",
         exercise_config.documents_atol,
-        hint="c_t = f * c_prev + i * g: the forget gate multiplies the old cell",
+        hint="c_t = f ⊙ c_prev + i ⊙ g: the forget gate multiplies the old cell",
     )
 
 
