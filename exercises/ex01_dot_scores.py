@@ -22,6 +22,10 @@ batch dimensions: a batch of sequences of shape (batch, n, d) gives scores of sh
 
 Shapes: a, b (..., d) -> (...);  query (..., d), inputs (..., n, d) -> (..., n);
 inputs (..., n, d) -> (..., n, n).
+
+Not allowed in this exercise (a check looks for them): torch.dot, torch.inner, torch.vdot,
+torch.matmul, torch.mm, torch.bmm, torch.mv, torch.einsum, torch.tensordot, the @ operator; nor
+eval, exec or getattr with a computed name, which could reach them.
 """
 
 from torch import Tensor

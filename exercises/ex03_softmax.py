@@ -19,8 +19,13 @@ Two conventions matter later, when attention masks positions out:
 - a slice whose scores are all -inf has nothing to attend to: its weights are all 0, not NaN.
 
 Shapes: scores (...) -> the same shape, each slice along `dim` summing to 1 (or all 0).
-Torch's own softmax and log-softmax are not allowed here, in any form (torch.softmax, F.softmax,
-nn.Softmax, torch.special.softmax, scores.softmax(...)); other torch operations are fine.
+Torch's own softmax and log-softmax are not allowed here, in any form (a method such as
+scores.softmax(...) too); every other torch operation is fine.
+
+Not allowed in this exercise (a check looks for them): torch.softmax, torch.nn.functional.softmax,
+torch.nn.functional.log_softmax, torch.log_softmax, torch.nn.Softmax, torch.nn.LogSoftmax,
+torch.special.softmax, torch.special.log_softmax; nor eval, exec or getattr with a computed name,
+which could reach them.
 """
 
 import torch

@@ -30,6 +30,11 @@ each), the query of "journey" is [0.4306, 1.4551] and its context vector [0.3061
 
 Shapes: Q (..., n_q, d_k), K (..., n_k, d_k), V (..., n_k, d_v) -> context (..., n_q, d_v),
 weights (..., n_q, n_k).  X (..., n, d_in), W_q and W_k (d_in, d_k), W_v (d_in, d_v).
+
+Not allowed in this exercise (a check looks for them):
+torch.nn.functional.scaled_dot_product_attention, torch.nn.MultiheadAttention,
+torch.nn.functional.multi_head_attention_forward; nor eval, exec or getattr with a computed name,
+which could reach them.
 """
 
 import math

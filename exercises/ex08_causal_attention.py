@@ -33,6 +33,11 @@ to 0 and the division gives 0/0 = NaN. Masking with -inf before softmax is both 
 
 Shapes: X (..., n, d_in), W_q and W_k (d_in, d_k), W_v (d_in, d_v) -> context (..., n, d_v),
 weights (..., n, n). You may use `torch.softmax`.
+
+Not allowed in this exercise (a check looks for them):
+torch.nn.functional.scaled_dot_product_attention, torch.nn.MultiheadAttention,
+torch.nn.functional.multi_head_attention_forward; nor eval, exec or getattr with a computed name,
+which could reach them.
 """
 
 import math

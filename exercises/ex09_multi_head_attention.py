@@ -36,6 +36,11 @@ the opposite (True = may not attend).
 
 Shapes: X (..., n, d_in), W_q, W_k, W_v (d_in, d_out), W_o (d_out, d_out) -> out (..., n, d_out),
 weights (..., h, n, n). You may use `torch.softmax`.
+
+Not allowed in this exercise (a check looks for them):
+torch.nn.functional.scaled_dot_product_attention, torch.nn.MultiheadAttention,
+torch.nn.functional.multi_head_attention_forward; nor eval, exec or getattr with a computed name,
+which could reach them.
 """
 
 import math

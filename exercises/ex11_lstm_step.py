@@ -41,6 +41,10 @@ ONNX (i, o, f, g), so their weights do not carry over without reordering the blo
 
 Shapes: x_t (..., d_in), h_prev and c_prev (..., d_h), W_x (d_in, 4·d_h), W_h (d_h, 4·d_h),
 b (4·d_h,) -> h_t (..., d_h), c_t (..., d_h).
+
+Not allowed in this exercise (a check looks for them): torch.nn.LSTM, torch.nn.LSTMCell, torch.lstm,
+torch.lstm_cell, torch._VF.lstm, torch._VF.lstm_cell; nor eval, exec or getattr with a computed
+name, which could reach them.
 """
 
 import torch

@@ -38,6 +38,10 @@ params["W_s"] (d_dec, d_attn), params["W_h"] (d_enc, d_attn), params["v"] (d_att
 params["W_y"] (d_y, d_dec), params["W_ss"] (d_dec, d_dec), params["W_c"] (d_enc, d_dec),
 params["b_s"] (d_dec,), params["W_out"] (d_dec, vocab), params["b_out"] (vocab,)
 -> s_t (..., d_dec), context (..., d_enc), weights (..., n), logits (..., vocab).
+
+Not allowed in this exercise (a check looks for them): torch.nn.RNN, torch.nn.RNNCell,
+torch.rnn_tanh, torch.rnn_tanh_cell; nor eval, exec or getattr with a computed name, which could
+reach them.
 """
 
 import torch

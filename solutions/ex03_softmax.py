@@ -19,8 +19,8 @@ Two conventions matter later, when attention masks positions out:
 - a slice whose scores are all -inf has nothing to attend to: its weights are all 0, not NaN.
 
 Shapes: scores (...) -> the same shape, each slice along `dim` summing to 1 (or all 0).
-Torch's own softmax and log-softmax are not allowed here, in any form (torch.softmax, F.softmax,
-nn.Softmax, torch.special.softmax, scores.softmax(...)); other torch operations are fine.
+Torch's own softmax and log-softmax are not allowed here, in any form (a method such as
+scores.softmax(...) too); every other torch operation is fine.
 """
 
 import torch

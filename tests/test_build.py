@@ -8,7 +8,13 @@ import pytest
 
 from autograder.build.exercises import check_exercises, generated_exercises
 from autograder.build.notebooks import generated_notebooks
-from autograder.build.stubs import SolutionMarkupError, find_regions, make_stub, solution_body_lines
+from autograder.build.stubs import (
+    SolutionMarkupError,
+    find_regions,
+    make_stub,
+    solution_body_lines,
+    with_closing_paragraph,
+)
 from autograder.course.stubs import has_work
 from autograder.grading.submission import notebook_module
 from tests.conftest import ROOT
@@ -102,7 +108,8 @@ def test_stubs_keep_every_signature_and_docstring(course):
         stub = (course.exercises_dir / exercise.filename).read_text()
         assert _signatures(stub) == _signatures(solution)
         assert set(exercise.functions) <= set(_signatures(stub)), exercise.id
-        assert ast.get_docstring(ast.parse(stub)) == ast.get_docstring(ast.parse(solution))
+        notes = ast.get_docstring(ast.parse(solution))
+        assert ast.get_docstring(ast.parse(stub)).startswith(notes)  # and may say what it forbids
         assert len(ast.get_docstring(ast.parse(stub)).split()) > 60, (
             "teach the idea in the docstring"
         )
@@ -139,3 +146,27 @@ def test_generated_stubs_count_as_no_work_and_solutions_as_work(course):
         assert not has_work(ast.parse(stub), exercise.functions), exercise.id
         assert not has_work(ast.parse(notebook.text), exercise.functions), exercise.id
         assert has_work(ast.parse(solution), exercise.functions), exercise.id
+
+
+def test_each_stub_and_notebook_says_what_its_exercise_forbids(course):
+    stubs = generated_exercises(course)
+    notebooks = generated_notebooks(course)
+    for exercise in course.exercises:
+        docstring = ast.get_docstring(ast.parse(stubs[course.exercises_dir / exercise.filename]))
+        notebook = notebooks[course.notebooks_dir / f"{exercise.module}.ipynb"]
+        said = "Not allowed in this exercise" in docstring
+        assert said == bool(exercise.forbidden), exercise.id
+        assert ("Not allowed in this exercise" in notebook) == said, exercise.id
+        for call in exercise.forbidden:
+            shown = "the @ operator" if call == "@" else call
+            assert shown in " ".join(docstring.split()), (exercise.id, call)
+
+
+def test_a_closing_paragraph_needs_a_docstring_that_closes_on_its_own_line():
+    assert with_closing_paragraph('"""Notes.\n"""\nx = 1\n', "More.") == (
+        '"""Notes.\n\nMore.\n"""\nx = 1\n'
+    )
+    with pytest.raises(SolutionMarkupError, match="must end with a line"):
+        with_closing_paragraph('"""Notes."""\nx = 1\n', "More.")
+    with pytest.raises(SolutionMarkupError, match="must end with a line"):
+        with_closing_paragraph("x = 1\n", "More.")

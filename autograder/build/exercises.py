@@ -7,6 +7,7 @@ from pathlib import Path
 from autograder.build.generated import Drift, check_generated, write_changed
 from autograder.build.stubs import stub_file
 from autograder.course.config import Course
+from autograder.course.forbidden import forbidden_note
 
 
 def generated_exercises(course: Course) -> dict[Path, str]:
@@ -19,7 +20,8 @@ def generated_exercises(course: Course) -> dict[Path, str]:
                 f"{solution}: no reference solution for exercise {exercise.id!r} "
                 f"(course.toml names module {exercise.module!r})"
             )
-        files[course.exercises_dir / exercise.filename] = stub_file(solution)
+        note = forbidden_note(exercise.forbidden)
+        files[course.exercises_dir / exercise.filename] = stub_file(solution, note)
     return files
 
 

@@ -48,6 +48,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from autograder.build.generated import Drift, check_generated, write_changed
 from autograder.build.stubs import make_stub
 from autograder.course.config import Course, Exercise
+from autograder.course.forbidden import forbidden_note
 
 MAIN_GUARD = 'if __name__ == "__main__":'
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -321,6 +322,8 @@ def solution_source(course: Course, exercise: Exercise) -> str:
 
 def _intro(exercise: Exercise, notes: str) -> str:
     functions = ", ".join(f"`{name}`" for name in exercise.functions)
+    if forbidden := forbidden_note(exercise.forbidden, markdown=True):
+        notes += f"\n\n{forbidden}"
     return (
         f"# Exercise {exercise.number}: {exercise.title}\n\n"
         f"*{exercise.points:g} points.* Write {functions} in the exercise cell, "
@@ -400,6 +403,8 @@ with tempfile.TemporaryDirectory() as folder:
     with open(f"{{folder}}/{filename}", "w", encoding="utf-8") as module:
         module.write("\\n".join("".join(linecache.getlines(cell)) for cell in cells))
     arguments = ["--exercises-dir", folder, "-q", "-p", "no:cacheprovider"]
+    # The setup cell imported the course's package before pytest could rewrite it: no matter.
+    arguments += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     {run}
 {verdict}
 """

@@ -3,14 +3,19 @@
 Each region between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's markers) becomes one
 line, `raise NotImplementedError("Hint: ...")`, indented like the markers. The hint is the region's
 first line when it is a `# Hint: ...` comment, which every solution region must have: a stub
-without a hint teaches nothing.
+without a hint teaches nothing. The docstring may gain a closing paragraph (what the exercise
+forbids, from course.toml).
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.course.source import parse_source
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -87,6 +92,20 @@ def solution_body_lines(source: str, filename: str = "<solution>") -> list[str]:
     return body
 
 
-def stub_file(solution: Path) -> str:
-    """The stub for one solution file."""
-    return make_stub(solution.read_text(encoding="utf-8"), str(solution))
+def stub_file(solution: Path, note: str = "") -> str:
+    """The stub for one solution file, `note` (if any) ending its docstring."""
+    stub = make_stub(solution.read_text(encoding="utf-8"), str(solution))
+    return with_closing_paragraph(stub, note, str(solution)) if note else stub
+
+
+def with_closing_paragraph(source: str, paragraph: str, filename: str = "<solution>") -> str:
+    """`source` with `paragraph`, wrapped to 100 columns, as the last paragraph of its module
+    docstring, whose closing quotes must stand on a line of their own."""
+    tree = parse_source(source)
+    docstring = tree.body[0] if tree.body else None
+    lines = source.splitlines(keepends=True)
+    closing = docstring.end_lineno - 1 if docstring and docstring.end_lineno else -1
+    if ast.get_docstring(tree) is None or lines[closing].strip() != '"""':
+        raise SolutionMarkupError(f'{filename}: the module docstring must end with a line """')
+    lines[closing:closing] = ["\n", textwrap.fill(paragraph, width=100) + "\n"]
+    return "".join(lines)

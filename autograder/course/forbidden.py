@@ -17,6 +17,7 @@ name that is not a literal, `eval`, `exec`, `compile`, `__import__`, `importlib`
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from autograder.course.source import parse_source
@@ -45,6 +46,19 @@ class ForbiddenUse:
 
 _DYNAMIC = {"eval", "exec", "compile", "__import__", "importlib", "vars", "globals", "__dict__"}
 _DYNAMIC |= {"getattr with a computed name"}
+
+
+def forbidden_note(forbidden: Sequence[str], *, markdown: bool = False) -> str:
+    """What an exercise's code may not use, for its teaching notes ("" if nothing): the calls
+    `forbidden` names (as code, in `markdown`), and the ways of reaching them by a computed name."""
+    if not forbidden:
+        return ""
+    shown = [f"`{name}`" if markdown else name for name in forbidden]
+    calls = ", ".join("the @ operator" if name in ("@", "`@`") else name for name in shown)
+    return (
+        f"Not allowed in this exercise (a check looks for them): {calls}; nor eval, exec or "
+        "getattr with a computed name, which could reach them."
+    )
 
 
 def _dynamic_lookup(node: ast.AST) -> str | None:
