@@ -63,9 +63,13 @@ class FakeGrader:
         fail_for: tuple[str, ...] = (),
         interrupt_for: tuple[str, ...] = (),
         die_for: tuple[str, ...] = (),
+        after_start_of: str | None = None,
     ) -> None:
+        """`after_start_of`: every other student's grading waits until that student's has
+        started, and a little longer (so that they are in flight together)."""
         self.course, self.log, self.sleep = course, log, sleep
         self.fail_for, self.interrupt_for, self.die_for = fail_for, interrupt_for, die_for
+        self.after_start_of = after_start_of
         _log(log, "init", "-", "-", os.getpid())
 
     def __enter__(self) -> FakeGrader:
@@ -78,6 +82,13 @@ class FakeGrader:
         digest = content_hash(submission)
         _log(self.log, "start", student, digest, os.getpid())
         time.sleep(self.sleep)
+        if self.after_start_of not in (None, student):
+            deadline = time.monotonic() + 30
+            while self.after_start_of not in [c[0] for c in calls(Path(self.log or ""))]:
+                assert time.monotonic() < deadline, f"{self.after_start_of} never started"
+                time.sleep(0.05)
+            time.sleep(1.0)  # still grading when that student's process dies
+            time.sleep(0.5)
         if student in self.fail_for:
             raise RuntimeError("fake grader bug")
         if student in self.interrupt_for:

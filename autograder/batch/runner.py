@@ -344,12 +344,22 @@ class _Batch:
                 self.outcome(job, _grade_once(grader, job.submission.path, job.submission.student))
 
     def run_pool(self, jobs: list[_Job], workers: int) -> None:
-        """Grade in `workers` spawned processes, each holding one grader for its whole life."""
+        """Grade in `workers` spawned processes, each holding one grader for its whole life.
+
+        The submissions in flight when a grading process died are graded again one at a time,
+        each in a pool of its own: only the one that kills its process is failed for it."""
         queue = deque(jobs)
         breaks = 0
-        while queue:
+        while queue and not self.summary.interrupted:
+            suspect = next((job for job in queue if job.attempts), None)
+            if suspect is not None:
+                queue.remove(suspect)
+            batch, size = (deque([suspect]), 1) if suspect else (queue, workers)
             graded_before = self.summary.graded + self.summary.failed
-            if self._one_pool(queue, workers):
+            broken = self._one_pool(batch, size)
+            if batch is not queue:
+                queue.extendleft(batch)  # a retry it left for later, if any
+            if broken:
                 breaks = (
                     0 if self.summary.graded + self.summary.failed > graded_before else breaks + 1
                 )
