@@ -364,9 +364,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _describe(error: Exception) -> str:
-    """An error as one line for the user: an OS error by its file and its cause."""
+    """An error for the user: an OS error as one line, by its file(s) and its cause."""
     if isinstance(error, OSError) and error.strerror:
-        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+        files = [printable(os.fsdecode(f)) for f in (error.filename, error.filename2) if f]
+        return f"{' -> '.join(files)}: {error.strerror}" if files else error.strerror
     return str(error)
 
 

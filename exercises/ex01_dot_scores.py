@@ -25,7 +25,8 @@ inputs (..., n, d) -> (..., n, n).
 
 Not allowed in this exercise (a check looks for them): torch.dot, torch.inner, torch.vdot,
 torch.matmul, torch.mm, torch.bmm, torch.mv, torch.einsum, torch.tensordot, the @ operator; nor
-eval, exec or getattr with a computed name, which could reach them.
+eval, exec, compile, __import__, importlib, vars, globals, __dict__ or getattr with a computed name,
+which could reach them.
 """
 
 from torch import Tensor

@@ -24,7 +24,8 @@ scores.softmax(...) too); every other torch operation is fine.
 
 Not allowed in this exercise (a check looks for them): torch.softmax, torch.nn.functional.softmax,
 torch.nn.functional.log_softmax, torch.log_softmax, torch.nn.Softmax, torch.nn.LogSoftmax,
-torch.special.softmax, torch.special.log_softmax; nor eval, exec or getattr with a computed name,
+torch.special.softmax, torch.special.log_softmax, torch.nn.functional.softmin, torch.nn.Softmin; nor
+eval, exec, compile, __import__, importlib, vars, globals, __dict__ or getattr with a computed name,
 which could reach them.
 """
 

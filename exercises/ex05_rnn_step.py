@@ -23,8 +23,9 @@ W_hy (d_h, d_out), b_y (d_out,) -> h_t (..., d_h), y_t (..., d_out).
 xs (..., T, d_in) with time on dim -2, h0 (..., d_h) -> hs (..., T, d_h), ys (..., T, d_out).
 
 Not allowed in this exercise (a check looks for them): torch.nn.RNN, torch.nn.RNNCell,
-torch.rnn_tanh, torch.rnn_tanh_cell, torch._VF.rnn_tanh, torch._VF.rnn_tanh_cell; nor eval, exec or
-getattr with a computed name, which could reach them.
+torch.rnn_tanh, torch.rnn_tanh_cell, torch._VF.rnn_tanh, torch._VF.rnn_tanh_cell; nor eval, exec,
+compile, __import__, importlib, vars, globals, __dict__ or getattr with a computed name, which could
+reach them.
 """
 
 import torch

@@ -33,8 +33,8 @@ weights (..., n_q, n_k).  X (..., n, d_in), W_q and W_k (d_in, d_k), W_v (d_in, 
 
 Not allowed in this exercise (a check looks for them):
 torch.nn.functional.scaled_dot_product_attention, torch.nn.MultiheadAttention,
-torch.nn.functional.multi_head_attention_forward; nor eval, exec or getattr with a computed name,
-which could reach them.
+torch.nn.functional.multi_head_attention_forward; nor eval, exec, compile, __import__, importlib,
+vars, globals, __dict__ or getattr with a computed name, which could reach them.
 """
 
 import math

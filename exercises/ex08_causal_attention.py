@@ -36,8 +36,8 @@ weights (..., n, n). You may use `torch.softmax`.
 
 Not allowed in this exercise (a check looks for them):
 torch.nn.functional.scaled_dot_product_attention, torch.nn.MultiheadAttention,
-torch.nn.functional.multi_head_attention_forward; nor eval, exec or getattr with a computed name,
-which could reach them.
+torch.nn.functional.multi_head_attention_forward; nor eval, exec, compile, __import__, importlib,
+vars, globals, __dict__ or getattr with a computed name, which could reach them.
 """
 
 import math

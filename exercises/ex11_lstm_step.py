@@ -43,8 +43,8 @@ Shapes: x_t (..., d_in), h_prev and c_prev (..., d_h), W_x (d_in, 4·d_h), W_h (
 b (4·d_h,) -> h_t (..., d_h), c_t (..., d_h).
 
 Not allowed in this exercise (a check looks for them): torch.nn.LSTM, torch.nn.LSTMCell, torch.lstm,
-torch.lstm_cell, torch._VF.lstm, torch._VF.lstm_cell; nor eval, exec or getattr with a computed
-name, which could reach them.
+torch.lstm_cell, torch._VF.lstm, torch._VF.lstm_cell; nor eval, exec, compile, __import__,
+importlib, vars, globals, __dict__ or getattr with a computed name, which could reach them.
 """
 
 import torch

@@ -40,8 +40,8 @@ params["b_s"] (d_dec,), params["W_out"] (d_dec, vocab), params["b_out"] (vocab,)
 -> s_t (..., d_dec), context (..., d_enc), weights (..., n), logits (..., vocab).
 
 Not allowed in this exercise (a check looks for them): torch.nn.RNN, torch.nn.RNNCell,
-torch.rnn_tanh, torch.rnn_tanh_cell; nor eval, exec or getattr with a computed name, which could
-reach them.
+torch.rnn_tanh, torch.rnn_tanh_cell; nor eval, exec, compile, __import__, importlib, vars, globals,
+__dict__ or getattr with a computed name, which could reach them.
 """
 
 import torch

@@ -115,3 +115,15 @@ def test_both_exports_cover_this_runs_submissions_and_the_database_all(env, monk
     assert [row["student"] for row in env.csv()] == ["dave"]
     everything = env.db.parent / "all.csv"  # the standalone export: every latest result
     assert export_csv(env.db, env.course, everything) == 4
+
+
+def test_a_stored_report_that_no_longer_reads_keeps_its_csv_row(env):
+    env.grade()
+    with sqlite3.connect(env.db) as conn:
+        conn.execute("UPDATE results SET report_json = '{\"score\": 1}' WHERE student = 'bob'")
+    out = env.db.parent / "again.csv"
+    assert export_csv(env.db, env.course, out) == 3
+    with open(out, newline="") as f:
+        body = {row[0]: row[1:] for row in list(csv.reader(f))[1:]}
+    assert body["bob"] == ["", "10", "15", "", ""]  # its totals, no exercise scores
+    assert body["alice"] == ["", "15", "15", "10", "5"]

@@ -181,3 +181,12 @@ def test_a_grader_that_cannot_start_closes_the_fork_server_it_was_given(tmp_path
     with pytest.raises(SuiteError):
         Grader(load_course(_course_without_suite(tmp_path)), fork_server=server)
     assert not server.alive()
+
+
+def test_an_os_error_is_one_line_naming_its_files():
+    from autograder.cli import _describe
+
+    assert _describe(FileNotFoundError(2, "No such file", "a\nb")) == "a?b: No such file"
+    moved = OSError(18, "Cross-device link", "a", None, "b")
+    assert _describe(moved) == "a -> b: Cross-device link"
+    assert _describe(OSError("no errno")) == "no errno"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.course.forbidden import find_forbidden
+from autograder.course.forbidden import find_forbidden, forbidden_note
 
 SOFTMAX = ("torch.softmax", "torch.nn.functional.softmax", "torch.nn.Softmax")
 
@@ -78,3 +78,23 @@ def test_names_computed_at_run_time_are_refused(source, found):
 def test_computed_names_are_fine_where_nothing_is_forbidden():
     assert find_forbidden("y = getattr(obj, name)\nz = eval('1')", ()) == []
     assert find_forbidden('y = getattr(torch, "exp")(x)', SOFTMAX) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch.nn.functional as F\ny = F.softmin(-x, dim=-1)",
+        "import torch\ny = torch.nn.Softmin(dim=-1)(-x)",
+        "import torch\ny = torch.log_softmax(x, -1).exp()",
+    ],
+)
+def test_the_softmax_exercise_refuses_softmax_by_another_name(course, source):
+    assert find_forbidden(source, course.exercise("softmax").forbidden)
+
+
+def test_the_forbidden_note_names_every_way_the_check_refuses():
+    note = forbidden_note(("torch.dot", "@"))
+    assert "torch.dot, the @ operator" in note
+    assert all(way in note for way in ("eval", "exec", "compile", "__import__", "importlib"))
+    assert all(way in note for way in ("vars", "globals", "__dict__", "getattr with a computed"))
+    assert forbidden_note(()) == ""

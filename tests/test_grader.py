@@ -353,19 +353,23 @@ def test_a_fifo_or_a_device_is_refused_without_blocking(grader, submission, tmp_
     assert report.errors == ("ex03_softmax.py: not a regular file; not graded",)
 
 
-def test_a_folder_that_cannot_be_listed_is_reported_not_raised(course, tmp_path, monkeypatch):
-    wrapper = tmp_path / "handed-in"
-    wrapper.mkdir()
+def test_a_folder_that_cannot_be_listed_is_reported_and_the_rest_graded(
+    course, tmp_path, monkeypatch
+):
+    shutil.copytree(ROOT / "solutions", tmp_path / "exercises")
+    refused = tmp_path / "notebooks"
+    refused.mkdir()
     listing = Path.iterdir
 
-    def refused(folder: Path):  # as a grader without root meets a folder of mode 000
-        if folder == wrapper:
+    def iterdir(folder: Path):  # as a grader without root meets a folder of mode 000
+        if folder == refused:
             raise PermissionError(13, "Permission denied", str(folder))
         return listing(folder)
 
-    monkeypatch.setattr(Path, "iterdir", refused)
+    monkeypatch.setattr(Path, "iterdir", iterdir)
     submission = load_submission(tmp_path, course)
-    assert submission.errors == [f"{wrapper}: cannot be read (Permission denied)"]
+    assert submission.errors == [f"{refused}: cannot be read (Permission denied)"]
+    assert set(submission.modules) == {e.module for e in course.exercises}
 
 
 def test_input_nested_too_deeply_to_read_gets_a_message(grader, submission, tmp_path):

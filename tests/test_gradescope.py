@@ -286,4 +286,5 @@ def test_a_grader_failure_still_leaves_results_that_say_so(bundle: Path, tmp_pat
     assert run.returncode == 2 and "no such file or folder" in run.stderr
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and results["tests"] == []
+    assert results["extra_data"] == {"grader_failed": 2}  # for staff: no grade, regrade it
     assert "could not grade this submission (exit status 2)" in results["output"]

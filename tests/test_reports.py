@@ -31,7 +31,7 @@ from autograder.reports import (
     to_json,
     write_json,
 )
-from autograder.reports.common import clean_text, md_code_block, points, score_text
+from autograder.reports.common import clean_text, md_code_block, points, said_in, score_text
 
 DIAGNOSIS = "softmax along the wrong dimension"
 HIDDEN_NAME = "test_secret_gradient_check"
@@ -794,3 +794,9 @@ def test_an_exercises_likely_mistake_is_said_once_in_feedback() -> None:
     text, page = markdown.render(report), html.render(report)
     assert text.count(DIAGNOSIS) == page.count(DIAGNOSIS) == 1
     assert all(f"wrong {i}" in text and f"wrong {i}" in page for i in range(3))
+
+
+def test_a_message_is_said_in_an_exercise_message_only_as_whole_lines():
+    assert said_in("importing m.py raised X", "cell 2 raised Y\nimporting m.py raised X")
+    assert not said_in("raised X", "importing m.py raised X")  # a part of a line is not it
+    assert not said_in("", "anything")

@@ -19,7 +19,7 @@ from autograder.grading.remote import MAX_ANSWER_BYTES, MAX_HELD_BYTES, TIME_BUD
 from autograder.grading.scoring import MAX_EXERCISE_MESSAGE_CHARS, exercise_result
 from autograder.grading.session import MAX_MESSAGE_CHARS
 from autograder.reports import FORMATS
-from autograder.reports.common import clean_text
+from autograder.reports.common import clean_text, printable
 from tests.conftest import ROOT
 
 SOFTMAX = (ROOT / "solutions/ex03_softmax.py").read_text()
@@ -239,9 +239,10 @@ def test_student_text_cannot_reorder_or_hide_feedback(grader, tmp_path):
 def test_every_invisible_format_character_is_shown_as_a_replacement():
     hidden = "".join(c for c in map(chr, range(0x110000)) if unicodedata.category(c) == "Cf")
     assert clean_text(hidden) == "\ufffd" * len(hidden)
-    fillers = "\u034f\u115f\u1160\u3164\uffa0\ufe0f\U000e0100\u17b4\u180b"  # show as nothing
+    fillers = "\u034f\u115f\u1160\u3164\uffa0\u17b4"  # show as nothing
     assert clean_text(fillers) == "\ufffd" * len(fillers)
-    assert clean_text("naïve café — 注意力 😀") == "naïve café — 注意力 😀"
+    assert clean_text("naïve café — 注意力 😀 ⚠️ ✔️") == "naïve café — 注意力 😀 ⚠️ ✔️"
+    assert printable("alice\ufe0f\U000e0100\u180b") == "alice???"  # a name hides nothing
 
 
 def test_a_forged_sandbox_error_is_the_students_failure_not_the_graders(grader, tmp_path):

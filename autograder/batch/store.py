@@ -26,7 +26,7 @@ from autograder.batch.errors import BatchError
 from autograder.course.config import Course
 from autograder.files import atomic_write_text
 from autograder.reports import spreadsheet
-from autograder.reports.model import Report, from_json, to_json
+from autograder.reports.model import Report, ReportFormatError, from_json, to_json
 from autograder.reports.nbgrader_gradebook import GradebookSummary, write_reports
 
 DB_SCHEMA_VERSION = 2
@@ -253,9 +253,18 @@ def export_csv(
     atomically.
     """
     rows = _latest(db, keys)
-    reports = [(student, assignment, from_json(text)) for student, assignment, *_, text in rows]
+    reports = [(student, assignment, _stored(*rest)) for student, assignment, *rest in rows]
     atomic_write_text(csv_path, spreadsheet.render(course, reports))
     return len(rows)
+
+
+def _stored(score: float, max_score: float, report_json: str) -> Report:
+    """A stored report; if it no longer reads as one, its stored totals alone (a CSV row then
+    has no exercise scores, rather than no row at all)."""
+    try:
+        return from_json(report_json)
+    except ReportFormatError:
+        return Report(score=score, max_score=max_score, gradable=False)
 
 
 def export_to_nbgrader(

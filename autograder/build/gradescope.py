@@ -94,10 +94,11 @@ status=0
     --format gradescope --out "$root/results/results.json" || status=$?
 if [ "$status" -ne 0 ]; then
     # The grader said why on stderr, for staff; without results Gradescope would show students
-    # only a generic failure.
-    message="The autograder could not grade this submission (exit status $status)."
-    printf '{"score": 0, "output": "%s Please tell your course staff.", "tests": []}\n' \
-        "$message" >"$root/results/results.json"
+    # only a generic failure. The 0 is no grade: extra_data marks it, for staff to regrade.
+    message="The autograder could not grade this submission (exit status $status): the 0"
+    message="$message is not a grade for your work. Please tell your course staff."
+    printf '{"score": 0, "output": "%s", "tests": [], "extra_data": {"grader_failed": %s}}\n' \
+        "$message" "$status" >"$root/results/results.json"
 fi
 exit "$status"
 """

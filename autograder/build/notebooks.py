@@ -214,8 +214,8 @@ TRY_IT: dict[str, str] = {
             sys.path.insert(0, str(Path.cwd().parent))
             from experiments import why_attention as experiment
 
-            # Lengths up to 30: about 20 s on one core. The README's figure goes up to 40, in
-            # half a minute: `python experiments/why_attention.py --out-png why_attention.png`.
+            # Lengths up to 30: 10 to 20 s on one core. The README's figure goes up to 40, in half
+            # a minute, from the folder above this one: `python experiments/why_attention.py`.
             results = experiment.run_experiment(lengths=(5, 10, 20, 30))
             for name, (logits, targets) in results.outputs.items():  # test sequences, length 30
                 print(f"{name:>14}: accuracy by position", accuracy_by_position(logits, targets))

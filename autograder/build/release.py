@@ -301,7 +301,7 @@ def _write_package(target: Path) -> None:
 
 def solution_secrets(course: Course) -> set[str]:
     """The lines of the reference solutions' bodies, less those a hint gives away on purpose
-    (`# Hint: ... then y_t = h_t @ W_hy + b_y.` publishes that line in the stub)."""
+    (a body line that its region's hint quotes is published in the stub)."""
     secrets = set()
     for exercise in course.exercises:
         path = course.solutions_dir / exercise.filename

@@ -7,7 +7,8 @@ deterministic tensors with unequal sizes (d_in != d_h, d_dec != d_enc), so that 
 weight cannot give the right shape by accident, and their expected values were printed by the
 reference solutions (a project test keeps them in step).
 
-Every function returns fresh float32 tensors: callers may modify what they get.
+Every example is made afresh, float32: callers may modify what they get. `normal` makes seeded
+random tensors (float64 by default) for the hidden suites and the mistake catalogue.
 """
 
 from __future__ import annotations
@@ -205,3 +206,12 @@ DECODER_WEIGHTS = (0.0729, 0.1589, 0.1507, 0.2041, 0.0730, 0.3404)
 DECODER_CONTEXT = (0.3228, 0.6862, 0.5281)
 DECODER_S_T = (0.5248, 0.6152, -0.2290, -0.1556)
 DECODER_LOGITS = (-1.9944, -0.0934, -0.6981, -0.2802, 1.7917, 1.4886, 2.0009)
+
+
+def normal(
+    *shape: int, seed: int, dtype: torch.dtype = torch.float64, scale: float = 1.0
+) -> Tensor:
+    """Seeded standard-normal entries times `scale`: the same tensor on every run (the hidden
+    suites' random inputs, the mistake catalogue's probes)."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator, dtype=dtype) * scale

@@ -44,8 +44,10 @@ class ForbiddenUse:
         return f"{where}: uses {call}, which this exercise forbids"
 
 
-_DYNAMIC = {"eval", "exec", "compile", "__import__", "importlib", "vars", "globals", "__dict__"}
-_DYNAMIC |= {"getattr with a computed name"}
+_DYNAMIC = (
+    "eval", "exec", "compile", "__import__", "importlib", "vars", "globals", "__dict__",
+    "getattr with a computed name",
+)  # fmt: skip
 
 
 def forbidden_note(forbidden: Sequence[str], *, markdown: bool = False) -> str:
@@ -53,11 +55,12 @@ def forbidden_note(forbidden: Sequence[str], *, markdown: bool = False) -> str:
     `forbidden` names (as code, in `markdown`), and the ways of reaching them by a computed name."""
     if not forbidden:
         return ""
-    shown = [f"`{name}`" if markdown else name for name in forbidden]
-    calls = ", ".join("the @ operator" if name in ("@", "`@`") else name for name in shown)
+    code = (lambda name: f"`{name}`") if markdown else (lambda name: name)
+    calls = ", ".join("the @ operator" if name == "@" else code(name) for name in forbidden)
+    *ways, last = [code(way) for way in _DYNAMIC[:-1]] + [_DYNAMIC[-1]]
     return (
-        f"Not allowed in this exercise (a check looks for them): {calls}; nor eval, exec or "
-        "getattr with a computed name, which could reach them."
+        f"Not allowed in this exercise (a check looks for them): {calls}; nor {', '.join(ways)} "
+        f"or {last}, which could reach them."
     )
 
 

@@ -187,7 +187,7 @@ def load_submission(path: Path, course: Course) -> Submission:
     submission = Submission()
     try:
         _load(path, course, submission)
-    except OSError as error:  # a folder in it that cannot be listed, say
+    except OSError as error:  # what the file system refuses beyond an unlistable folder
         where = error.filename or path
         submission.errors.append(f"{where}: cannot be read ({error.strerror or error})")
     return submission
@@ -216,9 +216,9 @@ def _load(path: Path, course: Course, submission: Submission) -> None:
     layout = (course.exercises_dir.name, course.notebooks_dir.name)
     modules_set = {e.module for e in course.exercises}
     found: dict[str, list[ModuleSource]] = {}  # in order of preference
-    folders = _work_folders(path, modules, layout)
+    folders = _work_folders(path, modules, layout, submission.errors)
     for folder in folders:
-        entries = _visible(folder)
+        entries = _visible(folder, submission.errors)
         for entry in entries:
             if entry.name in modules:
                 text = _read_text(entry, path, submission.errors)
@@ -250,13 +250,13 @@ def _load(path: Path, course: Course, submission: Submission) -> None:
             )
     missing = {e.module: e.functions for e in course.exercises if e.module not in found}
     if missing:
-        strays = [e for f in folders for e in _visible(f) if e.suffix == ".py"]
+        strays = [e for f in folders for e in _visible(f, submission.errors) if e.suffix == ".py"]
         submission.misnamed = _misnamed(strays, missing, path)
     if not submission.modules and not submission.errors:
         listed = ", ".join(sorted(modules)[:3])
         submission.errors.append(
             f"{path}: no exercise module found (expected files like {listed}, or a notebook)"
-            + _elsewhere(path, modules)
+            + _elsewhere(path, modules, submission.errors)
         )
     if len(submission.errors) > MAX_ERRORS:
         more = len(submission.errors) - MAX_ERRORS
@@ -284,12 +284,20 @@ _WRAPPER_DEPTH = 3  # `submission/attention-course/exercises/`, at the most
 _ZIP_LEFTOVERS = frozenset({"__MACOSX"})  # what macOS's zip adds beside the folder it packs
 
 
-def _visible(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+def _visible(folder: Path, errors: list[str]) -> list[Path]:
+    """The entries of `folder` but hidden ones; none if it cannot be listed (said in `errors`,
+    once), so that the rest of the submission is still graded."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as error:
+        problem = f"{folder}: cannot be read ({error.strerror or error})"
+        if problem not in errors:
+            errors.append(problem)
+        return []
 
 
-def _holds_work(folder: Path, modules: dict[str, str]) -> bool:
-    return any(p.name in modules or p.suffix == ".ipynb" for p in _visible(folder))
+def _holds_work(folder: Path, modules: dict[str, str], errors: list[str]) -> bool:
+    return any(p.name in modules or p.suffix == ".ipynb" for p in _visible(folder, errors))
 
 
 def _inside(folder: Path, path: Path) -> bool:
@@ -297,26 +305,33 @@ def _inside(folder: Path, path: Path) -> bool:
     return folder.is_dir() and folder.resolve().is_relative_to(path.resolve())
 
 
-def _work_folders(path: Path, modules: dict[str, str], layout: tuple[str, ...]) -> list[Path]:
+def _work_folders(
+    path: Path, modules: dict[str, str], layout: tuple[str, ...], errors: list[str]
+) -> list[Path]:
     """The folders of the submission at `path` that hold the work: `path`; else, while a
     folder holds no exercise file and only one folder (besides a zip tool's leftovers), that
     one; else that folder's `layout` subfolders (a copy of the release: exercises/, notebooks/)
     that hold exercise files."""
     folder = path
     for _ in range(_WRAPPER_DEPTH):
-        if _holds_work(folder, modules):
+        if _holds_work(folder, modules, errors):
             return [folder]
-        inner = [p for p in _visible(folder) if p.name not in _ZIP_LEFTOVERS]
+        inner = [p for p in _visible(folder, errors) if p.name not in _ZIP_LEFTOVERS]
         if len(inner) != 1 or not _inside(inner[0], path):
             break
         folder = inner[0]
     subfolders = [folder / name for name in layout]
-    return [f for f in subfolders if _inside(f, path) and _holds_work(f, modules)] or [folder]
+    held = [f for f in subfolders if _inside(f, path) and _holds_work(f, modules, errors)]
+    return held or [folder]
 
 
-def _elsewhere(path: Path, modules: dict[str, str]) -> str:
+def _elsewhere(path: Path, modules: dict[str, str], errors: list[str]) -> str:
     """Where exercise files sit one folder down, for a submission with none at its top."""
-    found = [p.name for p in _visible(path) if _inside(p, path) and _holds_work(p, modules)]
+    found = [
+        p.name
+        for p in _visible(path, errors)
+        if _inside(p, path) and _holds_work(p, modules, errors)
+    ]
     if not found:
         return ""
     folders = " and ".join(f"{name}/" for name in found)

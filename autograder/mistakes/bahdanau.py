@@ -5,8 +5,8 @@ from functools import partial
 
 import torch
 
+from autograder.course.examples import normal
 from autograder.mistakes.base import Probe, float32_cast, mistake, no_gradient
-from autograder.suites.inputs import normal
 
 EXERCISE = "bahdanau"
 scores_mistake = partial(mistake, EXERCISE, "additive_scores")

@@ -4,8 +4,8 @@ from functools import partial
 
 import torch
 
+from autograder.course.examples import normal
 from autograder.mistakes.base import Probe, float32_cast, mistake, no_gradient
-from autograder.suites.inputs import normal
 
 EXERCISE = "lstm_step"
 step_mistake = partial(mistake, EXERCISE, "lstm_step")

@@ -6,8 +6,8 @@ from functools import partial
 
 import torch
 
+from autograder.course.examples import normal
 from autograder.mistakes.base import Probe, float32_cast, mistake, no_gradient
-from autograder.suites.inputs import normal
 
 EXERCISE = "scaled_attention"
 SDPA = "scaled_dot_product_attention"

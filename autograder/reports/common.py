@@ -28,15 +28,18 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 _INVALID = re.compile(r"[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # Characters that show as nothing (Unicode 15): the invisible format characters (category Cf:
 # bidi overrides and isolates, which reorder the text shown after them, zero-width spaces and
-# joiners, tag characters) and the other default-ignorable ones (fillers, variation
-# selectors). Shown as U+FFFD too, so that nothing is hidden or rearranged: `alice\u3164`
-# never passes for `alice`.
+# joiners, tag characters) and the other default-ignorable ones but variation selectors
+# (fillers). Shown as U+FFFD too, so that nothing is hidden or rearranged: `alice\u3164` never
+# passes for `alice`.
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
-    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
-    "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+    "\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0"
+    "\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e00ff\U000e01f0-\U000e0fff]"
 )
+# Variation selectors choose how the character before them looks (the emoji in "✔️"): report
+# text keeps them; a name shown on one line (`printable`) does not, nothing may hide in it.
+_SELECTORS = re.compile("[\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _NEWLINES = re.compile("[\r\u2028\u2029]")  # a line or paragraph break in other spellings
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 
@@ -66,7 +69,14 @@ def clean_text(text: str) -> str:
 def printable(text: str) -> str:
     """`text` as one line for a terminal or a log: each control code (escape, newline), line
     break and invisible character shown as `?`."""
-    return "".join(c if c.isprintable() else "?" for c in _INVISIBLE.sub("?", text))
+    shown = _SELECTORS.sub("?", _INVISIBLE.sub("?", text))
+    return "".join(c if c.isprintable() else "?" for c in shown)
+
+
+def said_in(message: str, text: str) -> bool:
+    """Whether `message` is whole lines of `text`: an exercise's message (a module that does not
+    import) already says what its tests failed with."""
+    return bool(message) and f"\n{message}\n" in f"\n{text}\n"
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:

@@ -17,6 +17,7 @@ from .common import (
     hidden_summary,
     likely_mistakes,
     notices,
+    said_in,
     score_text,
     student_tests,
     truncate,
@@ -91,6 +92,6 @@ def _failure(group: list[TestResult], said_above: str) -> str:
     message, `said_above`, says it)."""
     test = group[0]
     parts = [f"<li>✗ <strong>{_e(failure_names(group))}</strong>: {_e(failure_summary(group))}"]
-    if test.message and test.message not in said_above:
+    if test.message and not said_in(test.message, said_above):
         parts.append(f"<pre>{_e(test.message)}</pre>")
     return "\n".join(parts) + "</li>"

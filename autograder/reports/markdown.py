@@ -13,6 +13,7 @@ from .common import (
     md_code_block,
     md_inline,
     notices,
+    said_in,
     score_text,
     student_tests,
     truncate,
@@ -47,7 +48,7 @@ def _exercise(ex: ExerciseResult) -> str:
     for group in failures(not_passed):
         names, summary = md_inline(failure_names(group)), md_inline(failure_summary(group))
         parts.append(f"- ✗ **{names}**: {summary}")
-        if group[0].message and group[0].message not in ex.message:  # not said above
+        if group[0].message and not said_in(group[0].message, ex.message):
             parts.append(md_code_block(group[0].message))
     if hidden:
         parts.append(md_inline(hidden_summary(hidden)))

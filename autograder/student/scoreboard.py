@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -42,9 +43,11 @@ class ExerciseTally:
         return self.exercise.points * self.passed / self.total if self.total else 0.0
 
 
-def _points(value: float) -> str:
-    """Three significant digits: 10 -> "10", 7.5 -> "7.5", 5/3 -> "1.67"."""
-    return f"{value:.3g}"
+def points_text(value: float) -> str:
+    """Points to two decimals, rounded down so that nothing short of full marks reads as
+    them: 10 -> "10", 7.5 -> "7.5", 5/3 -> "1.66", 99.996 -> "99.99"."""
+    hundredths = math.floor(round(value * 100, 6))  # round first: 0.29 * 100 is 28.999...
+    return f"{hundredths / 100:.2f}".rstrip("0").rstrip(".")
 
 
 def _board(course: Course, tallies: dict[str, ExerciseTally]) -> list[ExerciseTally]:
@@ -65,7 +68,7 @@ def render(course: Course, tallies: dict[str, ExerciseTally], *, markup: bool) -
             tally.exercise.title,
             f"[{style}]{tally.status}[/{style}]",
             f"{tally.passed}/{tally.total}",
-            f"{_points(tally.points)}/{_points(tally.exercise.points)}",
+            f"{points_text(tally.points)}/{points_text(tally.exercise.points)}",
         )
     earned = sum(t.points for t in board)
     possible = sum(t.exercise.points for t in board)
@@ -73,8 +76,9 @@ def render(course: Course, tallies: dict[str, ExerciseTally], *, markup: bool) -
     console = Console(file=buffer, force_terminal=markup, width=100)
     console.print(table)
     console.print(
-        f"Public checks: {_points(earned)}/{_points(possible)} points. Hidden tests grade your "
-        "submission, on many more inputs: passing every public check is not yet full marks."
+        f"Public checks: {points_text(earned)}/{points_text(possible)} points. Hidden tests "
+        "grade your submission, on many more inputs: passing every public check is not yet "
+        "full marks."
     )
     return buffer.getvalue()
 

@@ -1,19 +1,10 @@
-"""Inputs and descriptions shared by the hidden suites."""
+"""Descriptions of the calls the hidden suites make, for their messages."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor
-
-
-def normal(
-    *shape: int, seed: int, dtype: torch.dtype = torch.float64, scale: float = 1.0
-) -> Tensor:
-    """Seeded standard-normal entries times `scale`: the same tensor on every run."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=dtype) * scale
 
 
 def describe_call(function: str, names: Sequence[str], args: Sequence[object]) -> str:

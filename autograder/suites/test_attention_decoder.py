@@ -10,6 +10,7 @@ every tensor of `params` too, and so are in-place changes.
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -17,7 +18,7 @@ from autograder.grading.verdict import (
     inputs_unchanged,
     no_forbidden_calls,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 STEP = "attention_decoder_step"
 NAMES = ("y_prev", "s_prev", "H", "params")

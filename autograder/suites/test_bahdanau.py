@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -18,7 +19,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 FUNCTIONS = ("additive_scores", "bahdanau_attention")
 NAMES = ("s", "H", "W1", "W2", "v")

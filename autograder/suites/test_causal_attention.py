@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -24,7 +25,7 @@ from autograder.grading.verdict import (
     same_tensor,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 MASK, ATTENTION = "causal_mask", "causal_self_attention"
 NAMES = ("X", "W_q", "W_k", "W_v")

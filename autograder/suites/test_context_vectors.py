@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -17,7 +18,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 FUNCTIONS = ("context_vector", "simple_self_attention")
 NAMES = {"context_vector": ("weights", "inputs"), "simple_self_attention": ("inputs",)}

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -19,7 +20,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 FUNCTIONS = ("dot", "attention_scores", "all_attention_scores")
 NAMES = {

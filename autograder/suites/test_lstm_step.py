@@ -9,6 +9,7 @@ own torch.nn.LSTMCell, run here in the trusted process with the same weights, ju
 import pytest
 import torch
 
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -18,7 +19,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 STEP = "lstm_step"
 NAMES = ("x_t", "h_prev", "c_prev", "W_x", "W_h", "b")

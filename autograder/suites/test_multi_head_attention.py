@@ -11,6 +11,7 @@ grading process. Masks are passed positionally, so they are checked for in-place
 
 import torch
 
+from autograder.course.examples import normal
 from autograder.grading.errors import NotAttempted, StudentRaised
 from autograder.grading.verdict import (
     agrees,
@@ -22,7 +23,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 FUNCTION = "multi_head_attention"
 NAMES = ("X", "W_q", "W_k", "W_v", "W_o", "num_heads", "mask")

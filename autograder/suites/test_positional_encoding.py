@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -22,7 +23,7 @@ from autograder.grading.verdict import (
     same_tensor,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 TABLE, ADD = "sinusoidal_positions", "add_positions"
 N, D, MAX_LEN = 5, 6, 8

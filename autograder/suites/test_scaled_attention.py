@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -22,7 +23,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 SDPA, SELF = "scaled_dot_product_attention", "self_attention"
 FUNCTIONS = (SDPA, SELF)

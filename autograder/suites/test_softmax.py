@@ -8,6 +8,7 @@ slices that are all -inf.
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -18,7 +19,6 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import normal
 
 INF = float("inf")
 

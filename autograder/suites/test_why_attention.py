@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from autograder.course import examples
+from autograder.course.examples import normal
 from autograder.grading.verdict import (
     agrees,
     batch_consistent,
@@ -22,7 +23,7 @@ from autograder.grading.verdict import (
     same_result,
     tolerance_for,
 )
-from autograder.suites.inputs import describe_call, normal
+from autograder.suites.inputs import describe_call
 
 ACCURACY, NORMS = "accuracy_by_position", "gradient_norms_through_time"
 FUNCTIONS = (ACCURACY, NORMS)
