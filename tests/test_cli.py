@@ -190,3 +190,19 @@ def test_an_os_error_is_one_line_naming_its_files():
     moved = OSError(18, "Cross-device link", "a", None, "b")
     assert _describe(moved) == "a -> b: Cross-device link"
     assert _describe(OSError("no errno")) == "no errno"
+
+
+def test_grade_says_the_graders_warnings_on_stderr(capsys, tmp_path, monkeypatch):
+    from autograder.grading import grader
+    from autograder.sandbox.confine import Protections
+
+    weaker = Protections(0, grader.probe().seccomp, grader.probe().uid_drop)
+    monkeypatch.setattr(grader, "probe", lambda: weaker)  # as on a kernel without Landlock
+    report = tmp_path / "report.json"
+    status, out, err = _run(
+        capsys, "grade", ROOT / "solutions" / "ex02_normalization.py", "--format", "json",
+        "--out", report,
+    )  # fmt: skip
+    assert status == 0 and out == ""
+    assert "autograder grade: warning: Landlock is unavailable" in err
+    assert "Landlock is unavailable" in json.loads(report.read_text())["warnings"][0]

@@ -159,6 +159,7 @@ def test_reference_notebooks_run_top_to_bottom(executed, course):
         checks = notebook.cells[-1]
         printed = "".join(o.get("text", "") for o in _outputs(checks))
         assert " passed" in printed and "failed" not in printed, printed
+        assert "warning" not in printed, printed  # nothing for students to puzzle over
         shown = "".join(o.get("data", {}).get("text/html", "") for o in _outputs(checks))
         assert "public checks" in shown and ">done<" in shown, shown  # the plugin's scoreboard
         for cell in notebook.cells:
