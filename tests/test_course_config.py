@@ -41,9 +41,10 @@ def test_the_course_has_its_thirteen_exercises(course):
 
 def test_exercise_overrides_inherit_the_rest(tmp_path):
     text = VALID.replace(
-        '"torch.special.log_softmax"]',
-        '"torch.special.log_softmax"]\ntime_limit_s = 2\n[exercises.tolerance.float32]\natol = 0.5',
+        '"torch.nn.Softmin"]',
+        '"torch.nn.Softmin"]\ntime_limit_s = 2\n[exercises.tolerance.float32]\natol = 0.5',
     )
+    assert text != VALID  # the softmax table's forbidden list ends as expected
     course = parse_course(tomllib.loads(text), tmp_path)
     softmax = course.exercise("softmax")
     assert softmax.time_limit_s == 2.0 and softmax.tolerance["float32"].atol == 0.5
