@@ -10,13 +10,16 @@ class UnreadableNotebook(ValueError):
     """The text is not a Jupyter notebook whose code cells hold text."""
 
 
-def parse_source(source: str) -> ast.Module:
-    """`ast.parse`, except that code nested too deeply for the parser to read (which it
-    reports as RecursionError or MemoryError) raises SyntaxError too, like any unreadable code."""
+def parse_source(source: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, except that any unreadable code raises SyntaxError: code nested too deeply
+    for the parser (RecursionError or MemoryError), and a null byte (ValueError before Python
+    3.11.4)."""
     try:
-        return ast.parse(source)
+        return ast.parse(source, filename)
     except (RecursionError, MemoryError):
         raise SyntaxError("the code is nested too deeply to be read") from None
+    except ValueError as error:
+        raise SyntaxError(str(error)) from None
 
 
 def notebook_code_cells(text: str) -> list[str]:

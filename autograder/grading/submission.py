@@ -102,14 +102,14 @@ def notebook_module(text: str, shown: str, errors: list[str]) -> ModuleSource | 
             for load in dropped
         )
         try:
-            compile(code, f"{shown} cell {number}", "exec", dont_inherit=True)
-        except (RecursionError, MemoryError):
+            name = f"{shown} cell {number}"
+            compile(parse_source(code, name), name, "exec", dont_inherit=True)
+        except (RecursionError, MemoryError):  # compiling a tree the parser could read
             errors.append(f"{shown}, code cell {number}: nested too deeply to read; cell skipped")
             continue
         except SyntaxError as error:
-            errors.append(
-                f"{shown}, code cell {number}, line {error.lineno}: {error.msg}; cell skipped"
-            )
+            line = f", line {error.lineno}" if error.lineno else ""
+            errors.append(f"{shown}, code cell {number}{line}: {error.msg}; cell skipped")
             continue
         piece = f"# --- code cell {number}\n{code}"
         kept.append(piece)

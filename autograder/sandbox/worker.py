@@ -23,6 +23,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from autograder.course.independence import COURSE_PACKAGE
+from autograder.course.source import parse_source
 from autograder.sandbox import wire
 from autograder.sandbox.calls import execute_call
 from autograder.sandbox.confine import (
@@ -147,7 +148,7 @@ def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
     signal.signal(signal.SIGALRM, stop_cell)
     for cell, end in zip(spec.cells, ends, strict=True):
         try:
-            tree = ast.parse("\n".join(lines[cell.line - 1 : end]), spec.path)
+            tree = parse_source("\n".join(lines[cell.line - 1 : end]), spec.path)
             code = compile(ast.increment_lineno(tree, cell.line - 1), spec.path, "exec")
             signal.setitimer(signal.ITIMER_REAL, spec.cell_time_limit_s)
             try:
@@ -183,7 +184,10 @@ def _import(spec: WorkerSpec) -> tuple[ModuleType, list[dict[str, Any]]]:
     sys.modules[spec.module] = module
     if spec.cells:
         return module, _run_cells(module, spec)
-    loader_spec.loader.exec_module(module)
+    # Compiled here rather than by the loader, so that unreadable code is a SyntaxError on
+    # every Python (see parse_source).
+    source = importlib.util.decode_source(Path(spec.path).read_bytes())
+    exec(compile(parse_source(source, spec.path), spec.path, "exec"), module.__dict__)
     return module, []
 
 
