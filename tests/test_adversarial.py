@@ -11,7 +11,7 @@ written, no process, socket or SysV shared memory outlived it, and nothing reach
 listeners.
 
 A case is skipped only when the kernel lacks the feature its protection needs. The batch's
-folder (`$TMPDIR/agx-adversarial-*`) is removed afterwards; set ADVERSARIAL_KEEP=1 to keep it.
+folder (`$TMPDIR/adversarial-batch-*`) is removed afterwards; set ADVERSARIAL_KEEP=1 to keep it.
 ADVERSARIAL_UNPROTECTED=1 grades with workers unconfined (no Landlock, seccomp or uid drop): a
 check of the corpus itself, under which the cases those protections exist for must fail.
 """

@@ -148,8 +148,9 @@ class Listeners:
 
 def make_batch_dir() -> Path:
     """A fresh folder in the system temp dir that a worker's dropped uid (`nobody`) can cross:
-    the grader's workspaces go inside it, and pytest's own temp folders are private (0700)."""
-    adv = Path(tempfile.mkdtemp(prefix="agx-adversarial-"))
+    the grader's workspaces go inside it, and pytest's own temp folders are private (0700).
+    Its name is not `ours`, so that a run never takes another run's folder for an attack's."""
+    adv = Path(tempfile.mkdtemp(prefix="adversarial-batch-"))
     adv.chmod(0o711)
     return adv
 
