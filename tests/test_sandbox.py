@@ -2,16 +2,19 @@
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import re
 import resource
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import termios
 import time
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from autograder.sandbox.spec import WorkerSpec
 from tests.conftest import ROOT
 
 PROTECTIONS = confine.probe()
+F_SETOWN_EX, FIOSETOWN, SIOCSPGRP = 15, 0x8901, 0x8902
 
 
 def in_child(action) -> int:
@@ -74,6 +78,27 @@ def test_seccomp_lets_a_worker_signal_only_itself():
     assert confined(lambda: os.kill(os.getpid(), 0)) == 0
     assert confined(lambda: os.kill(0, 0)) == 0
     assert confined(lambda: os.getpid() and os.getppid()) == 0, "other syscalls still work"
+
+
+@pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")
+def test_seccomp_keeps_a_worker_from_having_the_kernel_signal_another_process():
+    # F_SETOWN names the process an fd's I/O signal goes to (F_SETSIG: SIGKILL, say), checked
+    # against the uid alone: without Landlock's signal scoping (ABI < 6), a worker of a grader
+    # that is not root could have the kernel kill the grader. (tests/adversarial/attacks/
+    # sigio_grader.py does so when Landlock lacks the scoping.)
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    channel, _ = socket.socketpair()
+    set_owner_ex = struct.pack("ii", 1, parent)  # F_OWNER_PID
+    assert confined(lambda: fcntl.fcntl(write_end, fcntl.F_SETOWN, parent)) == 13
+    assert confined(lambda: fcntl.fcntl(write_end, F_SETOWN_EX, set_owner_ex)) == 13
+    assert confined(lambda: fcntl.ioctl(channel, FIOSETOWN, struct.pack("i", parent))) == 13
+    assert confined(lambda: fcntl.ioctl(channel, SIOCSPGRP, struct.pack("i", parent))) == 13
+    assert confined(lambda: fcntl.fcntl(write_end, fcntl.F_SETFL, os.O_NONBLOCK)) == 0
+    assert confined(lambda: fcntl.ioctl(channel, termios.FIONREAD, b"    ")) == 0
+    for fd in (read_end, write_end):
+        os.close(fd)
+    channel.close()
 
 
 @pytest.mark.skipif(not PROTECTIONS.seccomp, reason="no seccomp filter on this architecture")

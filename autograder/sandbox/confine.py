@@ -15,8 +15,9 @@ Both are applied by the worker to itself after `PR_SET_NO_NEW_PRIVS`, before any
   (threads excepted, which RLIMIT_NPROC stops), no execve, ptrace, process_vm_*, io_uring
   (which bypasses seccomp), memfd or SysV/POSIX IPC (memory no limit sees), namespaces,
   mounts, bpf or keyrings; limits and scheduling of the worker itself only (workers share a
-  uid); no change to a file's mode, owner, times or extended attributes, nor truncate, which
-  Landlock does not govern everywhere; no undoing `die_with_parent`.
+  uid); no signal to another process, directly or as an fd's I/O signal (F_SETOWN); no change
+  to a file's mode, owner, times or extended attributes, nor truncate, which Landlock does not
+  govern everywhere; no undoing `die_with_parent`.
 
 Written with ctypes against the kernel's stable ABI, so it needs no extra package.
 """
@@ -98,6 +99,9 @@ _DENIED_X86_64 = {
     197: "EPERM", 198: "EPERM", 199: "EPERM", 466: "EPERM",  # (l,f)removexattr, removexattrat
 }  # fmt: skip
 _CLONE, _KILL, _TKILL, _TGKILL, _PRCTL = 56, 62, 200, 234, 157
+_FCNTL, _IOCTL = 72, 16
+_SET_OWNER_FCNTL = (8, 15)  # F_SETOWN, F_SETOWN_EX
+_SET_OWNER_IOCTL = (0x8901, 0x8902)  # FIOSETOWN, SIOCSPGRP
 # Syscalls whose first argument is a pid, allowed only on the worker itself (0 or its pid): the
 # kernel lets a process set the limits and scheduling of any other of its uid.
 _ON_ITSELF_ONLY = (302, 142, 144, 203, 314)  # prlimit64, sched_setparam, sched_setscheduler,
@@ -259,11 +263,14 @@ def _errno(name: str) -> int:
     return _RET_ERRNO | getattr(__import__("errno"), name)
 
 
-def _first_argument(number: int, values: tuple[int, ...], *, allowed: bool) -> list[bytes]:
-    """If the syscall is `number`: when args[0]'s low word is in `values`, allow it (`allowed`)
-    or deny it (not `allowed`); otherwise the opposite."""
+def _argument(
+    number: int, values: tuple[int, ...], *, allowed: bool, argument: int = 0
+) -> list[bytes]:
+    """If the syscall is `number`: when args[argument]'s low word is in `values`, allow it
+    (`allowed`) or deny it (not `allowed`); otherwise the opposite."""
     match, other = (_RET_ALLOW, _errno("EPERM")) if allowed else (_errno("EPERM"), _RET_ALLOW)
-    block = [_instruction(_JEQ_K, number, 0, len(values) + 3), _instruction(_LD_W_ABS, 16)]
+    offset = 16 + 8 * argument  # seccomp_data.args[argument], low 32 bits (little-endian)
+    block = [_instruction(_JEQ_K, number, 0, len(values) + 3), _instruction(_LD_W_ABS, offset)]
     for index, value in enumerate(values):
         block.append(_instruction(_JEQ_K, value, len(values) - index, 0))
     block += [_instruction(_RET_K, other), _instruction(_RET_K, match)]
@@ -271,14 +278,14 @@ def _first_argument(number: int, values: tuple[int, ...], *, allowed: bool) -> l
 
 
 def _only_to(number: int, values: tuple[int, ...]) -> list[bytes]:
-    return _first_argument(number, values, allowed=True)
+    return _argument(number, values, allowed=True)
 
 
 def seccomp_program(pid: int) -> bytes:
     """The BPF filter: the deny-list above, clone only for threads, signals only to the worker
-    itself (`pid`, its process group, or 0), so that without Landlock's signal scoping (ABI < 6)
-    it still cannot stop the grader or the fork server, and limits and scheduling only of
-    itself."""
+    itself (`pid`, its process group, or 0) and no fd's I/O signal to another process, so that
+    without Landlock's signal scoping (ABI < 6) it still cannot stop the grader or the fork
+    server, and limits and scheduling only of itself."""
     program = [
         _instruction(_LD_W_ABS, 4),  # seccomp_data.arch
         _instruction(_JEQ_K, _AUDIT_ARCH_X86_64, 1, 0),
@@ -293,7 +300,12 @@ def seccomp_program(pid: int) -> bytes:
     program += _only_to(_KILL, own) + _only_to(_TGKILL, (pid,)) + _only_to(_TKILL, (pid,))
     for number in _ON_ITSELF_ONLY:
         program += _only_to(number, (0, pid))
-    program += _first_argument(_PRCTL, (PR_SET_PDEATHSIG,), allowed=False)  # see die_with_parent
+    program += _argument(_PRCTL, (PR_SET_PDEATHSIG,), allowed=False)  # see die_with_parent
+    # fcntl(F_SETOWN) or a socket's FIOSETOWN makes the kernel send an fd's I/O signal
+    # (F_SETSIG: any, SIGKILL too) to a process of the worker's choosing, checked against its
+    # uid alone: the grader's own when it is not root.
+    program += _argument(_FCNTL, _SET_OWNER_FCNTL, allowed=False, argument=1)
+    program += _argument(_IOCTL, _SET_OWNER_IOCTL, allowed=False, argument=1)
     program += [
         _instruction(_JEQ_K, _CLONE, 0, 4),  # clone: allowed only with CLONE_THREAD in its flags
         _instruction(_LD_W_ABS, 16),  # seccomp_data.args[0], low 32 bits

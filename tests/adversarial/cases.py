@@ -182,6 +182,7 @@ CASES: tuple[Case, ...] = (
     Case("kill_parent", "normalization", Unaffected(), order=1, requires=SIGNALS),
     Case("killpg_parent_group", "normalization", Unaffected(), order=1, requires=SIGNALS),
     Case("signal_classmates", "normalization", Unaffected(), requires=SIGNALS),
+    Case("sigio_grader", "normalization", Unaffected(), order=1, requires=SIGNALS),
     Case("ancestor_memory", "normalization", Unaffected()),
     Case("fork_bomb", "normalization", Unaffected(), leaves="agx-forkbomb"),
     Case("thread_bomb", "normalization", Unaffected()),
