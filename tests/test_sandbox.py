@@ -375,6 +375,35 @@ def test_a_fork_server_forked_from_its_grader_holds_nothing_loaded_after_the_for
     assert outcome["output"].split() == ["True", "False"]
 
 
+SHARED_MEMORY_PROGRAM = """
+import json, multiprocessing
+from autograder.sandbox.pool import ForkServer
+lock = multiprocessing.Lock()  # a POSIX semaphore in shared memory, as a process pool holds
+server = ForkServer(fork_this_process=True)
+server._wait_until_ready()
+with open(f"/proc/{server.pid}/maps") as maps:
+    regions = [line.split()[1] for line in maps]
+server.close()
+print(json.dumps(regions))
+"""
+
+
+def test_a_fork_server_forked_from_its_grader_shares_no_writable_memory_with_it():
+    # A grading process of grade-all's pool holds the pool's semaphores in shared memory: a
+    # worker that inherited them could take the results' lock and die holding it
+    # (tests/adversarial/attacks/pool_locks.py).
+    result = subprocess.run(
+        [sys.executable, "-c", SHARED_MEMORY_PROGRAM],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    regions = json.loads(result.stdout.splitlines()[-1])
+    assert regions and not [r for r in regions if r[1] == "w" and r[3] == "s"]
+
+
 def test_huge_pages_are_asked_for_the_aligned_parts_of_private_anonymous_mappings():
     maps = (
         "55d0c0000000-55d0c0600000 rw-p 00000000 00:00 0                          [heap]\n"

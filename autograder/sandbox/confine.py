@@ -142,6 +142,19 @@ def set_dumpable(dumpable: bool) -> None:
     _prctl(PR_SET_DUMPABLE, int(dumpable))
 
 
+def unmap_shared_writable_memory() -> None:
+    """Unmap every writable shared mapping this process holds. A fork server forked from a
+    grading process of a pool would otherwise keep the pool's semaphores (POSIX, in shared
+    memory) mapped, and so would every worker: one could take the lock a batch's results go
+    through and die holding it, which hangs the whole batch."""
+    with open("/proc/self/maps", encoding="ascii") as maps:
+        regions = [line.split(maxsplit=2)[:2] for line in maps]
+    for span, permissions in regions:
+        if permissions[1] == "w" and permissions[3] == "s":
+            start, end = (int(address, 16) for address in span.split("-"))
+            _check(_libc.munmap(ctypes.c_void_p(start), ctypes.c_size_t(end - start)), "munmap")
+
+
 def landlock_abi() -> int:
     """The Landlock ABI version the kernel offers, 0 when it has none (or it is disabled)."""
     version = _libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import frames
+from autograder.sandbox.confine import unmap_shared_writable_memory
 from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES, serve, warm_up
 from autograder.sandbox.spec import WorkerSpec
 
@@ -161,6 +162,7 @@ class ForkedServer:
             try:
                 os.closerange(3, control_fd)  # nothing of this process's but the control socket
                 os.closerange(control_fd + 1, os.sysconf("SC_OPEN_MAX"))
+                unmap_shared_writable_memory()  # nor memory shared with this process
                 os.chdir(tempfile.gettempdir())
                 os.environ.clear()
                 os.environ.update(environment)

@@ -184,6 +184,7 @@ CASES: tuple[Case, ...] = (
     Case("signal_classmates", "normalization", Unaffected(), requires=SIGNALS),
     Case("sigio_grader", "normalization", Unaffected(), order=1, requires=SIGNALS),
     Case("ancestor_memory", "normalization", Unaffected()),
+    Case("pool_locks", "normalization", Unaffected(), order=1),
     Case("fork_bomb", "normalization", Unaffected(), leaves="agx-forkbomb"),
     Case("thread_bomb", "normalization", Unaffected()),
     Case("daemon_setsid", "softmax", NoPoints(), leaves="agx-daemon"),
