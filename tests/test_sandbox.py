@@ -404,6 +404,45 @@ def test_a_fork_server_forked_from_its_grader_shares_no_writable_memory_with_it(
     assert regions and not [r for r in regions if r[1] == "w" and r[3] == "s"]
 
 
+ENVIRONMENT_PROGRAM = """
+import ctypes, json, os, posix
+from pathlib import Path
+from autograder.sandbox.confine import erase_environment
+from autograder.sandbox.pool import ForkServer
+
+server = ForkServer(fork_this_process=True)
+server._wait_until_ready()
+servers = Path(f"/proc/{server.pid}/environ").read_bytes()
+server.close()
+fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+start, end = int(fields[47]), int(fields[48])
+copies = list(posix.environ.values())
+erase_environment()
+print(json.dumps({
+    "server": "hunter2" in servers.decode(errors="replace"),
+    "stack": b"hunter2" in ctypes.string_at(start, end - start),
+    "copies": [v.decode(errors="replace") for v in copies if b"hunter2" in v],
+    "environ": dict(os.environ),
+}))
+"""
+
+
+def test_a_fork_server_forked_from_its_grader_keeps_nothing_of_its_environment():
+    # grade-all's grading processes start with the batch's environment (a CI token, say); the
+    # strings outlive os.environ.clear() on the stack and in Python's bytes objects.
+    result = subprocess.run(
+        [sys.executable, "-c", ENVIRONMENT_PROGRAM],
+        cwd=ROOT,
+        env={**os.environ, "AGX_TOKEN": "hunter2-token"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome == {"server": False, "stack": False, "copies": [], "environ": {}}
+
+
 def test_huge_pages_are_asked_for_the_aligned_parts_of_private_anonymous_mappings():
     maps = (
         "55d0c0000000-55d0c0600000 rw-p 00000000 00:00 0                          [heap]\n"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import frames
-from autograder.sandbox.confine import unmap_shared_writable_memory
+from autograder.sandbox.confine import erase_environment, unmap_shared_writable_memory
 from autograder.sandbox.server import MAX_MESSAGE, THREAD_VARIABLES, serve, warm_up
 from autograder.sandbox.spec import WorkerSpec
 
@@ -164,7 +164,7 @@ class ForkedServer:
                 os.closerange(control_fd + 1, os.sysconf("SC_OPEN_MAX"))
                 unmap_shared_writable_memory()  # nor memory shared with this process
                 os.chdir(tempfile.gettempdir())
-                os.environ.clear()
+                erase_environment()  # nor the environment this process was started with
                 os.environ.update(environment)
                 serve(control_fd)
             finally:
