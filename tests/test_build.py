@@ -10,6 +10,7 @@ from autograder.build.exercises import check_exercises, generated_exercises
 from autograder.build.notebooks import generated_notebooks
 from autograder.build.stubs import (
     SolutionMarkupError,
+    check_marked,
     find_regions,
     make_stub,
     solution_body_lines,
@@ -70,6 +71,36 @@ def test_solution_body_lines_are_the_code_inside_regions():
 def test_bad_markup_is_reported_with_its_line(source, message):
     with pytest.raises(SolutionMarkupError, match=message):
         find_regions(source, "sol.py")
+
+
+def test_each_function_of_the_exercise_needs_a_solution_region():
+    check_marked(SOLUTION, ("f",), "sol.py")
+    unmarked = SOLUTION.replace("    ### BEGIN SOLUTION\n    # Hint: add x to itself.\n", "")
+    unmarked = unmarked.replace("    return y\n    ### END SOLUTION\n", "    return y\n")
+    with pytest.raises(SolutionMarkupError, match=r"sol\.py:3: f has no ### BEGIN SOLUTION"):
+        check_marked(unmarked, ("f",), "sol.py")
+    with pytest.raises(SolutionMarkupError, match=r"sol\.py: defines no function 'h'"):
+        check_marked(SOLUTION, ("f", "h"), "sol.py")
+
+
+def test_a_solution_without_markers_is_refused_not_released(tmp_path):
+    copy = tmp_path / "course"
+    for name in ("solutions", "exercises", "notebooks"):
+        (copy / name).mkdir(parents=True)
+    (copy / "course.toml").write_text((ROOT / "course.toml").read_text())
+    for path in (ROOT / "solutions").glob("*.py"):
+        text = path.read_text()
+        if path.name == "ex02_normalization.py":
+            text = "".join(line for line in text.splitlines(True) if "SOLUTION" not in line)
+        (copy / "solutions" / path.name).write_text(text)
+    command = [sys.executable, "-m", "autograder", "--course", str(copy / "course.toml")]
+    for args in (["build"], ["release", str(tmp_path / "release")]):
+        result = subprocess.run([*command, *args], capture_output=True, text=True)
+        assert result.returncode == 2, result.stderr
+        assert "ex02_normalization.py:" in result.stderr
+        assert "normalize has no ### BEGIN SOLUTION" in result.stderr
+    assert not (tmp_path / "release").exists()
+    assert not any((copy / "exercises").iterdir())
 
 
 def test_checked_in_exercises_match_the_solutions(course):

@@ -5,23 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.build.generated import Drift, check_generated, write_changed
-from autograder.build.stubs import stub_file
-from autograder.course.config import Course
+from autograder.build.stubs import check_marked, stub_file
+from autograder.course.config import Course, Exercise
 from autograder.course.forbidden import forbidden_note
+
+
+def solution_source(course: Course, exercise: Exercise) -> str:
+    """The reference solution's text, each of the exercise's functions checked to hold a
+    solution region (`check_marked`); a clear error if it is missing."""
+    path = course.solutions_dir / exercise.filename
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no reference solution for exercise {exercise.id!r} "
+            f"(course.toml names module {exercise.module!r})"
+        )
+    source = path.read_text(encoding="utf-8")
+    check_marked(source, exercise.functions, str(path))
+    return source
 
 
 def generated_exercises(course: Course) -> dict[Path, str]:
     """Every file `autograder build` writes into the exercises folder, with its content."""
     files = {}
     for exercise in course.exercises:
-        solution = course.solutions_dir / exercise.filename
-        if not solution.is_file():
-            raise FileNotFoundError(
-                f"{solution}: no reference solution for exercise {exercise.id!r} "
-                f"(course.toml names module {exercise.module!r})"
-            )
+        source = solution_source(course, exercise)
+        filename = str(course.solutions_dir / exercise.filename)
         note = forbidden_note(exercise.forbidden)
-        files[course.exercises_dir / exercise.filename] = stub_file(solution, note)
+        files[course.exercises_dir / exercise.filename] = stub_file(source, filename, note)
     return files
 
 

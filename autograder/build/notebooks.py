@@ -45,6 +45,7 @@ from typing import Literal
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from autograder.build.exercises import solution_source
 from autograder.build.generated import Drift, check_generated, write_changed
 from autograder.build.stubs import make_stub
 from autograder.course.config import Course, Exercise
@@ -307,17 +308,6 @@ def teaching_notes(source: str) -> str:
     docstring = ast.get_docstring(ast.parse(source)) or ""
     first, _, rest = docstring.partition("\n")
     return rest.strip() if first.startswith("Exercise ") else docstring.strip()
-
-
-def solution_source(course: Course, exercise: Exercise) -> str:
-    """The reference solution's text; a clear error if it is missing."""
-    path = course.solutions_dir / exercise.filename
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: no reference solution for exercise {exercise.id!r} "
-            f"(course.toml names module {exercise.module!r})"
-        )
-    return path.read_text(encoding="utf-8")
 
 
 def _intro(exercise: Exercise, notes: str) -> str:

@@ -13,7 +13,6 @@ import ast
 import json
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 
 from autograder.course.source import parse_source
 
@@ -23,7 +22,8 @@ HINT_PREFIX = "# Hint:"
 
 
 class SolutionMarkupError(ValueError):
-    """Unbalanced or nested markers, or a missing hint; the message names file and line."""
+    """Unbalanced or nested markers, a missing hint, or a function of the exercise without a
+    solution region; the message names file and line."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,29 @@ def find_regions(source: str, filename: str = "<solution>") -> list[SolutionRegi
     return regions
 
 
+def check_marked(source: str, functions: tuple[str, ...], filename: str = "<solution>") -> None:
+    """Fail unless each of `functions` is defined at the top of `source` with a solution region
+    in its body: the stub of a function without one would be the solution itself."""
+    regions = find_regions(source, filename)
+    defined = {
+        node.name: node
+        for node in parse_source(source).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for name in functions:
+        node = defined.get(name)
+        if node is None:
+            raise SolutionMarkupError(
+                f"{filename}: defines no function {name!r}, which course.toml lists in its "
+                "exercise's functions"
+            )
+        if not any(node.lineno <= region.begin < (node.end_lineno or 0) for region in regions):
+            raise SolutionMarkupError(
+                f"{filename}:{node.lineno}: {name} has no {BEGIN} ... {END} region; without "
+                "one its stub would be the solution"
+            )
+
+
 def make_stub(source: str, filename: str = "<solution>") -> str:
     """The student's version of `source`: every solution region replaced by a hinting raise."""
     lines = source.splitlines()
@@ -92,10 +115,10 @@ def solution_body_lines(source: str, filename: str = "<solution>") -> list[str]:
     return body
 
 
-def stub_file(solution: Path, note: str = "") -> str:
-    """The stub for one solution file, `note` (if any) ending its docstring."""
-    stub = make_stub(solution.read_text(encoding="utf-8"), str(solution))
-    return with_closing_paragraph(stub, note, str(solution)) if note else stub
+def stub_file(source: str, filename: str, note: str = "") -> str:
+    """The stub for one solution file's `source`, `note` (if any) ending its docstring."""
+    stub = make_stub(source, filename)
+    return with_closing_paragraph(stub, note, filename) if note else stub
 
 
 def with_closing_paragraph(source: str, paragraph: str, filename: str = "<solution>") -> str:
