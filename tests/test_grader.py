@@ -499,6 +499,8 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
         ROOT / "solutions", root / "alice", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copytree(ROOT / "exercises", root / "bob", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "carol").mkdir()
+    (root / "carol" / "ex03_softmax.ipynb").write_text("")  # saved while empty
     command = [
         sys.executable,
         "-m",
@@ -516,7 +518,13 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     ]
     first = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "graded 2, already graded 0, failed 0" in first.stdout
+    assert "graded 3, already graded 0, failed 0" in first.stdout
+    # Graded, but no grade at all: said to whoever runs the batch, not only in carol's report.
+    assert (
+        "could not grade carol (0 points): ex03_softmax.ipynb: not a readable Jupyter notebook"
+        in first.stderr.splitlines()
+    )
+    assert "alice" not in first.stderr and "bob" not in first.stderr
     total = f"{course.max_score:g}"
     assert (
         json.loads((tmp_path / "reports" / "alice.json").read_text())["score"] == course.max_score
@@ -524,7 +532,8 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     rows = (tmp_path / "g.csv").read_text().splitlines()
     assert rows[1].startswith(f"alice,,{total},{total}") and rows[2].startswith(f"bob,,0,{total}")
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert "graded 0, already graded 2, failed 0" in again.stdout
+    assert "graded 0, already graded 3, failed 0" in again.stdout
+    assert "could not grade carol" in again.stderr
 
 
 def test_a_batch_grading_process_forks_its_fork_server_before_loading_anything_hidden(

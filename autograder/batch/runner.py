@@ -107,6 +107,7 @@ class BatchResult:
     max_score: float
     status: Status
     report: Path
+    problem: str | None = None  # why the grader could not grade it (its score is then 0)
 
 
 @dataclass
@@ -258,6 +259,7 @@ class _Batch:
                 max_score=report.max_score,
                 status=status,
                 report=self.report_path(submission),
+                problem=None if report.gradable else "; ".join(report.errors) or "not gradable",
             )
         )
         setattr(self.summary, status, getattr(self.summary, status) + 1)
