@@ -2,8 +2,9 @@
 
 Each exercise is one nbgrader assignment, named after its module (`ex03_softmax`), with one
 grade cell (`autograder.build.nbgrader_course`). A report's score for an exercise becomes a
-student's auto score on that cell, so nbgrader's `export`, formgrader and feedback see it as if
-`nbgrader autograde` had produced it. nbgrader is imported only when a gradebook is opened.
+student's auto score on that cell, so nbgrader's `export` sees it as if `nbgrader autograde` had
+produced it; formgrader and feedback show it on the notebooks autograde wrote in `autograded/`,
+and have none to show without them. nbgrader is imported only when a gradebook is opened.
 """
 
 from __future__ import annotations
