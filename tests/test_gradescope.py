@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from autograder.build.gradescope import build_gradescope_bundle
-from autograder.course.config import Course
+from autograder.build.release import ReleaseError
+from autograder.course.config import Course, load_course
 from tests.conftest import ROOT
 
 # https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format
@@ -63,6 +64,16 @@ def test_zip_layout(bundle: Path, course: Course):
 def test_zip_is_reproducible(bundle: Path, course: Course, tmp_path: Path):
     again = build_gradescope_bundle(course, tmp_path / "again.zip")
     assert again.read_bytes() == bundle.read_bytes()
+
+
+def test_an_exercise_without_a_hidden_suite_is_not_bundled(tmp_path: Path):
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    text = (ROOT / "course.toml").read_text()
+    (tmp_path / "course.toml").write_text(text.replace('id = "softmax"', 'id = "soft_max"'))
+    out = tmp_path / "autograder.zip"
+    with pytest.raises(ReleaseError, match="the hidden suite of 'soft_max' is missing"):
+        build_gradescope_bundle(load_course(tmp_path / "course.toml"), out)
+    assert not out.exists()
 
 
 def test_bundle_pins_torch_and_ships_the_suites_config(bundle: Path):

@@ -160,6 +160,9 @@ def bundle_files(course: Course) -> dict[str, tuple[bytes, int]]:
         if not path.is_file():
             raise ReleaseError(f"{path}: the reference solution of {exercise.id!r} is missing")
         files[(solutions / exercise.filename).as_posix()] = (path.read_bytes(), 0o644)
+        suite = PACKAGE_DIR / "suites" / f"test_{exercise.id}.py"
+        if not suite.is_file():  # every submission would then fail to grade
+            raise ReleaseError(f"{suite}: the hidden suite of {exercise.id!r} is missing")
     return files
 
 
