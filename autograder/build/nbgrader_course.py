@@ -46,7 +46,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder.build.generated import Drift, check_generated, write_changed
+from autograder.build.generated import write_changed
 from autograder.build.notebooks import (
     CellSpec,
     checks_code,
@@ -176,13 +176,6 @@ def generated_nbgrader_course(course: Course, root: Path | None = None) -> dict[
         files[folder / tests] = (course.exercises_dir / tests).read_text(encoding="utf-8")
         files[folder / COURSE_FILE] = students_toml
     return files
-
-
-def check_nbgrader_course(course: Course, root: Path | None = None) -> list[Drift]:
-    """How the nbgrader course directory differs from what `autograder nbgrader` would write."""
-    return check_generated(
-        generated_nbgrader_course(course, root), "differs from the one generated from the solutions"
-    )
 
 
 def _digest(content: bytes) -> str:
