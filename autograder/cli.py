@@ -19,7 +19,7 @@ from autograder.build.gradescope import build_gradescope_bundle
 from autograder.build.release import ReleaseError, build_release
 from autograder.build.stubs import SolutionMarkupError
 from autograder.course.config import ConfigError, load_course
-from autograder.files import atomic_write_text
+from autograder.files import atomic_write_text, not_a_folder
 from autograder.grading.errors import SuiteError
 from autograder.reports import FORMATS
 from autograder.reports.common import printable
@@ -87,8 +87,8 @@ def _nbgrader(args: argparse.Namespace) -> int:
     if edited:
         names = ", ".join(str(path.relative_to(args.out)) for path in edited)
         raise CommandError(
-            f"OUT {args.out}: would overwrite {len(edited)} files edited since they were "
-            f"written: {names}; give --force to replace them"
+            f"OUT {args.out}: would overwrite files it did not write, or edited since it "
+            f"wrote them: {names}; give --force to replace them"
         )
     try:
         written = write_nbgrader_course(course, args.out)
@@ -166,8 +166,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _grade_all(args: argparse.Namespace) -> int:
     course = load_course(args.course)
-    if not args.root.is_dir():
-        raise CommandError(f"{args.root}: no such folder (expected one subfolder per student)")
+    if problem := not_a_folder(args.root):
+        raise CommandError(f"{args.root}: {problem} (expected one subfolder per student)")
     if args.strict and not probe().landlock_abi:
         raise CommandError(STRICT_WITHOUT_LANDLOCK)
     if args.nbgrader_course is not None:

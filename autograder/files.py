@@ -22,6 +22,13 @@ class FileTooLarge(OSError):
         self.size = size
 
 
+def not_a_folder(path: Path) -> str | None:
+    """Why `path` cannot be read as a folder ("no such folder", "not a folder"); None if it can."""
+    if path.is_dir():
+        return None
+    return "not a folder" if path.exists() else "no such folder"
+
+
 def read_capped(path: str | Path, limit: int, *, follow_symlinks: bool) -> bytes:
     """The bytes of the regular file at `path`, at most `limit` of them. Opened without
     blocking and checked once open, so that a FIFO or a device (a link to /dev/zero, say) can

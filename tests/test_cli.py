@@ -48,6 +48,18 @@ def test_a_submission_path_that_does_not_exist_is_a_usage_error(capsys, tmp_path
     assert not report.exists()
 
 
+def test_a_class_root_that_is_no_folder_is_named_as_such(capsys, tmp_path):
+    reports, db = tmp_path / "reports", tmp_path / "grades.sqlite"
+    (tmp_path / "class.zip").write_bytes(b"PK")
+    for root, problem in (("class.zip", "not a folder"), ("nope", "no such folder")):
+        message = _refused(capsys, "grade-all", tmp_path / root, "--db", db, "--reports", reports)
+        assert message == (
+            f"autograder grade-all: {tmp_path / root}: {problem} (expected one subfolder per "
+            "student)"
+        )
+    assert not reports.exists() and not db.exists()
+
+
 def test_an_empty_submission_folder_is_still_graded_with_exit_zero(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(tmp_path)],
@@ -119,9 +131,9 @@ def test_nbgrader_keeps_edited_files_unless_forced(capsys, tmp_path):
 
     message = _refused(capsys, "nbgrader", out)
     assert message == (
-        f"autograder nbgrader: OUT {out}: would overwrite 2 files edited since they were "
-        "written: nbgrader_config.py, source/ex03_softmax/ex03_softmax.ipynb; give --force to "
-        "replace them"
+        f"autograder nbgrader: OUT {out}: would overwrite files it did not write, or edited "
+        "since it wrote them: nbgrader_config.py, source/ex03_softmax/ex03_softmax.ipynb; give "
+        "--force to replace them"
     )
     assert all(path.read_text() == text for path, text in edited.items())
     assert not tests.exists(), "nothing was written"

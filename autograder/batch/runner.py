@@ -50,7 +50,7 @@ from autograder.batch.names import report_filename
 from autograder.batch.progress import ProgressBar
 from autograder.batch.store import ResultStore, exclusive_lock, export_csv, export_to_nbgrader
 from autograder.course.config import Course
-from autograder.files import atomic_write_text
+from autograder.files import atomic_write_text, not_a_folder
 from autograder.grading.errors import SuiteError
 from autograder.reports.common import printable
 from autograder.reports.model import (
@@ -457,8 +457,8 @@ def _remove_stale_temp_files(reports_dir: Path) -> None:
 def _submissions(root: Path, reports_dir: Path) -> list[Submission]:
     """The submissions under `root` (not `reports_dir`), each skipped entry logged as a
     warning; `BatchError` when there is none."""
-    if not root.is_dir():
-        raise BatchError(f"{root}: no such folder")
+    if problem := not_a_folder(root):
+        raise BatchError(f"{root}: {problem}")
     skipped: list[str] = []
     real_reports = reports_dir.resolve()
     try:
