@@ -202,10 +202,13 @@ def test_the_checked_folders_conftest_is_never_loaded(tmp_path, submission):
     assert all(row["status"] == "done" for row in board["exercises"])
 
 
-def test_a_missing_folder_is_a_usage_error(tmp_path):
+def test_a_missing_folder_or_a_file_is_a_usage_error(tmp_path):
     result = run_public_tests("--exercises-dir", tmp_path / "nowhere")
     assert result.returncode == 4
     assert "--exercises-dir" in result.stderr and "no such folder" in result.stderr
+    (tmp_path / "work.zip").write_bytes(b"PK")
+    result = run_public_tests("--exercises-dir", tmp_path / "work.zip")
+    assert result.returncode == 4 and "work.zip: not a folder" in result.stderr
 
 
 def test_pointing_pytest_at_a_module_or_a_missing_folder_says_what_to_run(tmp_path):

@@ -20,7 +20,6 @@ import pytest
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
 from autograder.course.names import missing_function_message
 from autograder.course.stubs import KEPT_STUB_RAISE
-from autograder.files import not_a_folder
 from autograder.student import scoreboard
 from autograder.student.checks import stubbed_functions
 from autograder.student.loader import ExerciseImportError, load_exercise, unimportable
@@ -57,7 +56,8 @@ def _find_course(start: Path) -> Course | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     folder = config.getoption("exercises_dir")
-    if folder is not None and (problem := not_a_folder(folder)):
+    if folder is not None and not folder.is_dir():
+        problem = "not a folder" if folder.exists() else "no such folder"
         raise pytest.UsageError(f"--exercises-dir {folder}: {problem}")
     board = config.getoption("scoreboard_json")
     if board is not None and (board.is_dir() or not board.parent.is_dir()):
