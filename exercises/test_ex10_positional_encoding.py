@@ -18,6 +18,10 @@ TABLE_3_5 = (
 SWAPPED = [0, 5, 2, 3, 4, 1]  # "Your step starts with one journey": "journey" moves to the end
 
 
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
 def self_attention(X):
     """Simplified self-attention without weights: softmax(X Xᵀ / √d) X."""
     return torch.softmax(X @ X.mT / math.sqrt(X.shape[-1]), dim=-1) @ X
@@ -55,16 +59,17 @@ def test_the_embeddings_dtype_is_kept(exercise):
     what = "sinusoidal_positions(6, 3)"
     P = call(exercise.sinusoidal_positions, 6, 3, what=what)
     expect_tensor(P, (6, 3), what, hint="the table is float32", dtype_from=None)
-    what = "add_positions of float64 embeddings and a float32 table"
-    positioned = call(exercise.add_positions, examples.inputs().double(), P, what=what)
-    expect_tensor(
-        positioned,
-        (6, 3),
-        what,
-        dtype=torch.float64,
-        hint="convert the table with P.to(X.dtype)",
-        dtype_from="X's",
-    )
+    for dtype, table in ((torch.float64, P), (torch.float32, P.double())):
+        what = f"add_positions of {_name(dtype)} embeddings and a {_name(table.dtype)} table"
+        positioned = call(exercise.add_positions, examples.inputs().to(dtype), table, what=what)
+        expect_tensor(
+            positioned,
+            (6, 3),
+            what,
+            dtype=dtype,
+            hint="X + P takes the wider of the two dtypes: the result keeps X's",
+            dtype_from="X's",
+        )
 
 
 def test_positions_make_self_attention_order_aware(exercise):

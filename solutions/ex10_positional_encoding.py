@@ -36,8 +36,10 @@ cannot go beyond the N positions it was trained on; newer models often encode re
 inside attention instead (rotary embeddings rotate queries and keys by these same angles).
 
 A table is usually built once for the longest sequence and sliced: `add_positions` adds the
-first n rows of P to a sequence of n tokens, in the embeddings' dtype. The table is float32:
-convert it with `.to(...)` where the embeddings are float64.
+first n rows of P to a sequence of n tokens, in the embeddings' dtype. The table need not share
+that dtype (this exercise's is float32; one built elsewhere may be float64), and adding tensors
+of two dtypes gives the wider one: float32 embeddings plus a float64 table would come back as
+float64.
 
 Shapes: sinusoidal_positions(n, d) -> P (n, d), float32.
 add_positions: X (..., n, d), P (max_len, d) with max_len >= n -> (..., n, d), X's dtype.
@@ -61,6 +63,6 @@ def sinusoidal_positions(n: int, d: int) -> Tensor:
 def add_positions(X: Tensor, P: Tensor) -> Tensor:
     """X plus the first n = X.shape[-2] rows of the table P, in X's dtype."""
     ### BEGIN SOLUTION
-    # Hint: P may be longer than the sequence, and is float32: which rows, and in which dtype?
+    # Hint: P may be longer than the sequence, and of another dtype: which rows, in which dtype?
     return X + P[: X.shape[-2]].to(X.dtype)
     ### END SOLUTION

@@ -157,3 +157,18 @@ def test_a_dtype_that_is_no_inputs_is_not_called_the_inputs(tmp_path):
     failure = _failure(output, "test_causal_mask")
     assert "causal_mask(4): expected dtype torch.bool, got torch.float32" in failure
     assert "hint: a bool tensor: torch.ones(n, n, dtype=torch.bool)" in failure
+
+
+def test_a_table_of_a_wider_dtype_is_caught_before_submission(tmp_path):
+    """`X + P` alone is right for a float32 table; only a float64 one changes the result."""
+    output = _checks_with(
+        tmp_path,
+        "ex10_positional_encoding",
+        "return X + P[: X.shape[-2]].to(X.dtype)",
+        "return X + P[: X.shape[-2]]",
+    )
+    failure = _failure(output, "test_the_embeddings_dtype_is_kept")
+    assert (
+        "add_positions of float32 embeddings and a float64 table: expected dtype torch.float32 "
+        "(X's), got torch.float64" in failure
+    )
