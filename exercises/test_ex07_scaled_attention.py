@@ -102,6 +102,31 @@ def test_mask(exercise, exercise_config):
     )
 
 
+def test_on_a_batch(exercise, exercise_config):
+    W_q, W_k, W_v = examples.qkv_weights()
+    batch = examples.inputs().expand(2, 6, 3)
+    hint = "transpose the last two dims only: K.transpose(-2, -1), not K.T"
+    context, weights = call(
+        exercise.self_attention,
+        batch,
+        W_q,
+        W_k,
+        W_v,
+        what="self_attention on a batch of 2 sequences",
+        hint=hint,
+        returns=RETURNS,
+    )
+    expect_tensor(context, (2, 6, 2), "the context vectors of a batch of 2 sequences", hint=hint)
+    expect_tensor(weights, (2, 6, 6), "the weights of a batch of 2 sequences", hint=hint)
+    expect_close(
+        weights[1, QUERY],
+        examples.QKV_WEIGHTS_2,
+        "the weights of 'journey' in the second sequence",
+        exercise_config.documents_atol,
+        hint=hint,
+    )
+
+
 def test_no_forbidden_calls(exercise, exercise_config):
     """Attention must be written out, not taken from torch.nn.functional."""
     expect_no_forbidden_calls(exercise, exercise_config)

@@ -172,3 +172,13 @@ def test_a_table_of_a_wider_dtype_is_caught_before_submission(tmp_path):
         "add_positions of float32 embeddings and a float64 table: expected dtype torch.float32 "
         "(X's), got torch.float64" in failure
     )
+
+
+def test_scaled_attention_with_k_t_fails_on_a_batch_before_submission(tmp_path):
+    module = "ex07_scaled_attention"
+    code = "scores = Q @ K.transpose(-2, -1) / math.sqrt(K.shape[-1])"
+    output = _checks_with(tmp_path, module, code, "scores = Q @ K.T / math.sqrt(K.shape[-1])")
+    failure = _failure(output, "test_on_a_batch")
+    assert "self_attention on a batch of 2 sequences: raised RuntimeError: " in failure
+    assert f"at {module}.py, line {_line_of(module, code)}: scores = Q @ K.T /" in failure
+    assert "hint: transpose the last two dims only: K.transpose(-2, -1), not K.T" in failure
