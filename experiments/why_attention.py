@@ -34,6 +34,7 @@ Self-contained: it needs torch and, for the plot, matplotlib.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import multiprocessing
@@ -329,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> Results:
     parser.add_argument("--steps", type=int, default=Config.steps, help="training steps")
     parser.add_argument("--workers", type=int, default=2, help="processes to train in")
     args = parser.parse_args(argv)
+    if args.out_png and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--out-png needs matplotlib: python -m pip install matplotlib")
     results = run_experiment(args.lengths, args.seed, Config(steps=args.steps), args.workers)
     for name, label in MODELS.items():
         accuracies = ", ".join(f"{a:.3f}" for a in results.accuracy[name])

@@ -247,7 +247,9 @@ def test_test_points_and_notebooks(tmp_path: Path):
     released = (out / "course.toml").read_text(encoding="utf-8")
     assert "test_secret_softmax_weighting" not in released  # ...the students' does not
     assert [p.name for p in (out / "notebooks").rglob("*")] == ["ex01_dot_scores.ipynb"]
-    assert "'.[notebooks]'" in (out / "README.md").read_text(encoding="utf-8")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    assert "'.[notebooks]'" in readme
+    assert "(the plot needs matplotlib,\nwhich `'.[notebooks]'` installs)" in readme
     extras = tomllib.loads((out / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "notebooks" in extras["optional-dependencies"]
 

@@ -90,3 +90,12 @@ def test_main_writes_the_plot_and_the_numbers(tmp_path, capsys):
         "bahdanau": 4,
     }
     assert "RNN + Bahdanau attention" in capsys.readouterr().out
+
+
+def test_a_plot_without_matplotlib_is_refused_before_training(monkeypatch, capsys):
+    monkeypatch.setattr(experiment.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exit_info:
+        experiment.main(["--out-png", "plot.png"])
+    assert exit_info.value.code == 2
+    assert "--out-png needs matplotlib: python -m pip install matplotlib" in capsys.readouterr().err

@@ -188,7 +188,8 @@ exercise in one place: when both its module and its notebook hold work, the modu
 `experiments/why_attention.py` trains a plain RNN encoder-decoder, the same with Bahdanau
 attention, and a small self-attention model on sequences of growing length, then plots their
 accuracy and how the RNN's gradient fades with distance (about a minute on a laptop's CPU):
-`python experiments/why_attention.py --out-png why_attention.png`.
+`python experiments/why_attention.py --out-png why_attention.png` (the plot needs matplotlib,
+which `'.[notebooks]'` installs).
 """
     return f"""\
 # {course.name}
