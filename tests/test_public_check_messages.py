@@ -182,3 +182,16 @@ def test_scaled_attention_with_k_t_fails_on_a_batch_before_submission(tmp_path):
     assert "self_attention on a batch of 2 sequences: raised RuntimeError: " in failure
     assert f"at {module}.py, line {_line_of(module, code)}: scores = Q @ K.T /" in failure
     assert "hint: transpose the last two dims only: K.transpose(-2, -1), not K.T" in failure
+
+
+def test_a_loop_that_prints_shows_the_start_of_its_output_only(tmp_path):
+    output = _checks_with(
+        tmp_path,
+        "ex02_normalization",
+        "return scores / scores.sum(dim=dim, keepdim=True)",
+        'while True:\n        print("still here")',
+    )
+    failure = _failure(output, "test_scores_of_journey")
+    assert "still running after 10 s, the exercise's time limit" in failure
+    assert "still here\n" in output and "more characters not shown]" in output
+    assert len(output) < 20_000

@@ -29,6 +29,7 @@ from autograder.student.time_limit import CheckTimeout, time_limit
 _course_key = pytest.StashKey["Course | None"]()
 _board_key = pytest.StashKey["dict[str, ExerciseTally]"]()
 _timed_out_key = pytest.StashKey["set[str]"]()  # modules whose checks ran out of time
+OUTPUT_LIMIT = 5_000  # characters of a check's captured output shown: a loop's prints never end
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -185,8 +186,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
         mistake = _likely_mistake(item)
         if mistake:
             report.sections.append(("likely mistake", mistake))
+    if _exercise_for(item.config, item.path):
+        report.sections = [(title, _capped(text)) for title, text in report.sections]
     _tally(item, report, not_attempted)
     return report
+
+
+def _capped(text: str) -> str:
+    if len(text) <= OUTPUT_LIMIT:
+        return text
+    return f"{text[:OUTPUT_LIMIT]}\n... [{len(text) - OUTPUT_LIMIT} more characters not shown]"
 
 
 def _student_frame(item: pytest.Item, call: pytest.CallInfo) -> tuple[ModuleType, str, int] | None:
