@@ -198,6 +198,21 @@ def test_student_notebooks_stop_at_the_first_stub(executed, course):
         assert failed == [f"{exercise.id}-{roles.index('try_it')}"], exercise.id
 
 
+def test_the_checks_take_the_helpers_a_function_calls_from_their_own_cells(course):
+    """A helper in a cell of its own: the grader runs every cell, so the checks take it too."""
+    notebook = nbformat.reads(reference_notebooks(course)["softmax"], as_version=4)
+    cell = next(c for c in notebook.cells if "def softmax(" in c.source)
+    cell.source = cell.source.replace("def softmax(", "def shifted_softmax(")
+    caller = "def softmax(scores, dim=-1):\n    return shifted_softmax(scores, dim)\n"
+    notebook.cells.insert(notebook.cells.index(cell) + 1, nbformat.v4.new_code_cell(caller))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLBACKEND", "Agg")
+        executed, error = _execute(nbformat.writes(notebook))
+    assert error is None, error
+    printed = "".join(o.get("text", "") for o in _outputs(executed.cells[-1]))
+    assert "6 passed" in printed and "NameError" not in printed, printed
+
+
 @pytest.fixture(scope="module")
 def grader(course):
     with Grader(course) as grader:

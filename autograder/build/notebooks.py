@@ -386,9 +386,24 @@ _CHECKS = """\
 
 import pytest
 
-# The tests import a module: the code of the cells that define the functions.
-functions = [{functions}]
-cells = dict.fromkeys(function.__code__.co_filename for function in functions)
+# The tests import a module: the code of the cells that define the functions, and of the
+# cells that define the notebook's own functions they call.
+functions, cells = [{functions}], {{}}
+while functions:
+    function = functions.pop()
+    codes = [function.__code__]
+    cells[function.__code__.co_filename] = None
+    while codes:
+        code = codes.pop()
+        codes += [c for c in code.co_consts if inspect.iscode(c)]
+        used = [function.__globals__.get(name) for name in code.co_names]
+        functions += [
+            f
+            for f in used
+            if inspect.isfunction(f)
+            and f.__module__ == "__main__"
+            and f.__code__.co_filename not in cells
+        ]
 with tempfile.TemporaryDirectory() as folder:
     with open(f"{{folder}}/{filename}", "w", encoding="utf-8") as module:
         module.write("\\n".join("".join(linecache.getlines(cell)) for cell in cells))
@@ -413,10 +428,10 @@ _GRADED_VERDICT = (
 def checks_code(exercise: Exercise, tests: str, *, graded: bool = False) -> str:
     """The public checks cell: pytest runs the public test file `tests` (a path from the
     notebook's folder) with the course's pytest plugin on a module made of the cells that
-    define the exercise's functions, as `pytest exercises/test_exNN_name.py` does on a module.
-    It imports only what the student release ships, never the grader. `graded`: the visible
-    part of an nbgrader grade cell."""
-    imports = ["linecache", "tempfile", *(["contextlib", "os", "sys"] if graded else [])]
+    define the exercise's functions and the notebook's own functions they call, as
+    `pytest exercises/test_exNN_name.py` does on a module. It imports only what the student
+    release ships, never the grader. `graded`: the visible part of an nbgrader grade cell."""
+    imports = ["inspect", "linecache", "tempfile", *(["contextlib", "os", "sys"] if graded else [])]
     run = _RUN.format(tests=_literal(tests))
     body = _CHECKS.format(
         imports="\n".join(f"import {name}" for name in sorted(imports)),
