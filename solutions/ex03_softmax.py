@@ -16,7 +16,9 @@ sum cannot underflow to 0.
 
 Two conventions matter later, when attention masks positions out:
 - a score of -inf means "not allowed": its weight is exactly 0;
-- a slice whose scores are all -inf has nothing to attend to: its weights are all 0, not NaN.
+- a slice whose scores are all -inf has nothing to attend to: its weights are all 0, not NaN,
+  and so are their gradients. Replacing NaN in the result afterwards is not enough: the NaN is
+  still in the backward pass, and from there it reaches every weight trained through softmax.
 
 Shapes: scores (...) -> the same shape, each slice along `dim` summing to 1 (or all 0).
 Torch's own softmax and log-softmax are not allowed here, in any form (a method such as
