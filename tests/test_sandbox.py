@@ -22,7 +22,7 @@ import pytest
 
 from autograder.sandbox import confine, hugepages, wire, worker
 from autograder.sandbox.confine import not_searchable_by_others
-from autograder.sandbox.pool import MemoryWatch
+from autograder.sandbox.pool import ForkServer, MemoryWatch
 from autograder.sandbox.spec import WorkerSpec
 from tests.conftest import ROOT
 
@@ -441,6 +441,13 @@ def test_a_fork_server_forked_from_its_grader_keeps_nothing_of_its_environment()
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome == {"server": False, "stack": False, "copies": [], "environ": {}}
+
+
+def test_the_fork_server_and_its_workers_are_the_first_to_go_when_memory_runs_out():
+    with ForkServer() as server:
+        server._wait_until_ready()
+        assert Path(f"/proc/{server.pid}/oom_score_adj").read_text().strip() == "1000"
+    assert Path("/proc/self/oom_score_adj").read_text().strip() != "1000"  # the grader's own
 
 
 def test_huge_pages_are_asked_for_the_aligned_parts_of_private_anonymous_mappings():

@@ -153,11 +153,20 @@ def main(control_fd: int) -> None:
     serve(control_fd)
 
 
+def _first_to_go_when_memory_runs_out() -> None:
+    """Make this process, and so every worker it forks, the kernel's first choice when memory
+    runs out: each worker has its own limit, but all of a batch's workers may reach theirs at
+    once, and the grading processes must not be the ones killed then."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("1000")
+
+
 def serve(control_fd: int) -> NoReturn:
     """Serve requests in a process already warmed up (`main`, or a fork of a warmed process)."""
     # Ctrl-C in a terminal interrupts the trusted process, which then closes the control socket:
     # this process stops on that, quietly, and its workers with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _first_to_go_when_memory_runs_out()
     control = socket.socket(fileno=control_fd)
     scratches: dict[int, str] = {}
     spawned = 0
