@@ -15,7 +15,12 @@ import pytest
 
 from autograder.course.config import Course
 from autograder.grading.grader import Grader
-from autograder.grading.remote import MAX_ANSWER_BYTES, MAX_HELD_BYTES, TIME_BUDGET_FACTOR
+from autograder.grading.remote import (
+    MAX_ANSWER_BYTES,
+    MAX_HELD_BYTES,
+    MAX_TIMEOUTS,
+    TIME_BUDGET_FACTOR,
+)
 from autograder.grading.scoring import MAX_EXERCISE_MESSAGE_CHARS, exercise_result
 from autograder.grading.session import MAX_MESSAGE_CHARS
 from autograder.reports import FORMATS
@@ -223,6 +228,25 @@ def test_an_exercise_s_calls_share_one_time_budget(grader, course, tmp_path, mon
     assert all(t.status == "timeout" and t.score == 0 for t in skipped)
     assert report.exercises["softmax"].status == "complete"
     assert report.duration_s < budget_s + 1.0  # the calls would take 13 * 0.4 s
+
+
+def test_a_function_out_of_time_twice_costs_its_own_tests_only(
+    grader, course, tmp_path, monkeypatch
+):
+    reference = (ROOT / "solutions" / "ex05_rnn_step.py").read_text()
+    hangs = reference + "\n\ndef rnn_forward(*args, **kwargs):\n    while True:\n        pass\n"
+    honest = _submission(tmp_path / "honest", ex05_rnn_step=reference)
+    attack = _submission(tmp_path / "attack", ex05_rnn_step=hangs)
+    monkeypatch.setattr(grader, "course", _with_time_limit(course, "rnn_step", 0.5))
+    grader.grade(honest)  # plans recorded, the reference's answers cached
+    tests = grader.grade(attack).exercises["rnn_step"].tests
+    by_name = {t.name: t for t in tests}
+    assert by_name["test_leading_batch_dims[rnn_step]"].status == "passed"
+    assert by_name["test_gradients[rnn_step]"].status == "passed"
+    stopped = [t.message for t in tests if t.status == "timeout"]
+    assert sum("did not finish in time" in m for m in stopped) == MAX_TIMEOUTS
+    assert "not run: rnn_forward already ran out of time 2 times" in stopped
+    assert all("rnn_forward" in m for m in stopped)
 
 
 # --- D: report text -------------------------------------------------------------------------

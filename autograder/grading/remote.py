@@ -21,7 +21,7 @@ import contextlib
 import functools
 import pwd
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +51,9 @@ from autograder.sandbox.pool import ForkServer, SandboxError, Worker
 from autograder.sandbox.spec import MAX_CELLS, WorkerSpec
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
-MAX_TIMEOUTS = 2  # after this many timeouts an exercise's remaining calls fail at once
+# After this many timeouts of a function, its remaining calls fail at once (the module's other
+# functions go on); after this many of the module's import, every call does.
+MAX_TIMEOUTS = 2
 # All the waiting on one exercise's workers (imports, calls, imports again after a crash) may
 # take this many call time limits: more than the MAX_TIMEOUTS imports that time out (which end
 # an exercise by themselves), and two calls besides. The reference answers a suite in 0.1 s.
@@ -114,7 +116,7 @@ class RemoteModule(ModuleProxy):
         self._budget_s = exercise.time_limit_s * TIME_BUDGET_FACTOR
         self._spent_s = 0.0  # of the budget, in `prefetch` and `call`
         self._budget_end = 0.0  # when the budget runs out, while `_timed`
-        self._timeouts = 0
+        self._timeouts: Counter[str | None] = Counter()  # by function; None: the import
         self._in_flight: Plan = []  # prefetched calls whose answers are not read yet
         self._answers: dict[CallKey, deque[dict[str, Any] | WorkerFailed]] = {}
         self.output: list[str] = []
@@ -292,17 +294,18 @@ class RemoteModule(ModuleProxy):
                 lines.append(f"{how} (the rest of that cell did not run)")
         return lines
 
-    def _ready_worker(self) -> Worker:
+    def _ready_worker(self, function: str | None = None) -> Worker:
+        """A worker that has imported the module, ready to call `function` (None: any)."""
         if self._import_error is not None:
             raise self._import_error
         if self._budget_spent():
             raise WorkerTimeout(
                 f"not run: {self.source.file} used its whole time budget of {self._budget_s:g} s"
             )
-        if self._timeouts >= MAX_TIMEOUTS:
-            raise WorkerTimeout(
-                f"not run: {self.source.file} already ran out of time {MAX_TIMEOUTS} times"
-            )
+        stopped = [f for f in (None, function) if self._timeouts[f] >= MAX_TIMEOUTS]
+        if stopped:
+            doing = stopped[0] or f"importing {self.source.file}"
+            raise WorkerTimeout(f"not run: {doing} already ran out of time {MAX_TIMEOUTS} times")
         self.start()
         assert self._worker is not None
         worker = self._worker
@@ -341,7 +344,7 @@ class RemoteModule(ModuleProxy):
             frame = worker.receive(MAX_ANSWER_BYTES, deadline)
             message = wire.decode(frame)
         except wire.FrameTimeout:
-            self._timeouts += 1
+            self._timeouts[function] += 1
             how = self._retire(worker)
             if self._budget_spent():
                 raise WorkerTimeout(
@@ -402,7 +405,7 @@ class RemoteModule(ModuleProxy):
         return result if return_inputs else replace(result, inputs_after=None)
 
     def _call_live(self, function: str, payload: bytes) -> dict[str, Any]:
-        worker = self._ready_worker()
+        worker = self._ready_worker(function)
         deadline = self._deadline(self.exercise.time_limit_s)
         try:
             worker.send(payload, deadline)
