@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.grader import Grader
-from autograder.grading.submission import load_submission, notebook_module
+from autograder.grading.submission import load_submission, materialise, notebook_module
 from autograder.mistakes import get
 from autograder.reports import FORMATS
 from autograder.sandbox.confine import Protections, not_searchable_by_others, probe
@@ -696,6 +696,18 @@ def test_a_notebook_module_says_where_each_kept_cell_starts():
     assert [lines[c.line - 1] for c in notebook.cells] == ["# --- code cell 1", "# --- code cell 3"]
     assert lines[notebook.cells[1].line + 1] == "b = 2"  # line 2 of its cell, as written
     assert errors == ["n.ipynb, code cell 2, line 1: invalid syntax; cell skipped"]
+
+
+@pytest.mark.parametrize(
+    ("for_other_user", "modes"), [(True, (0o711, 0o644)), (False, (0o700, 0o600))]
+)
+def test_a_submissions_copy_is_open_to_other_users_only_when_workers_are_one(
+    course, tmp_path, for_other_user, modes
+):
+    submission = load_submission(ROOT / "solutions", course)
+    paths = materialise(submission, tmp_path, for_other_user=for_other_user)
+    assert paths and (tmp_path.stat().st_mode & 0o777) == modes[0]
+    assert {p.stat().st_mode & 0o777 for p in paths.values()} == {modes[1]}
 
 
 def test_a_notebook_cell_that_cannot_be_read_is_skipped_on_every_python():

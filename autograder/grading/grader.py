@@ -216,7 +216,7 @@ class Grader:
         submission = load_submission(path, self.course)
         workspace = Path(tempfile.mkdtemp(prefix="autograder-"))
         try:
-            paths = materialise(submission, workspace)
+            paths = materialise(submission, workspace, for_other_user=self.protections.uid_drop)
             proxies = {
                 e.id: RemoteModule(
                     self._server,

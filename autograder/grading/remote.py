@@ -130,7 +130,8 @@ class RemoteModule(ModuleProxy):
     def _spec(self) -> WorkerSpec:
         scratch = Path(self.scratch_root) / f"{self.exercise.module}-{time.monotonic_ns()}"
         scratch.mkdir()
-        scratch.chmod(0o711)  # empty, and read-only to the worker; a dropped uid must enter it
+        # Empty, and read-only to the worker; a dropped uid must be able to enter it.
+        scratch.chmod(0o711 if self.protections.uid_drop else 0o700)
         user = pwd.getpwnam(WORKER_USER) if self.protections.uid_drop else None
         return WorkerSpec(
             module=self.exercise.module,

@@ -338,15 +338,16 @@ def _elsewhere(path: Path, modules: dict[str, str], errors: list[str]) -> str:
     return f"; exercise files are in {folders}: hand in the files, not a folder around them"
 
 
-def materialise(submission: Submission, folder: Path) -> dict[str, Path]:
-    """Write each module's source into `folder`; returns their paths. The folder can be
-    traversed but not listed, so a worker running as another user reaches its own module
-    (Landlock lets it read that file only)."""
-    folder.chmod(0o711)
+def materialise(submission: Submission, folder: Path, *, for_other_user: bool) -> dict[str, Path]:
+    """Write each module's source into `folder`; returns their paths. With `for_other_user`
+    (workers run as another user) the folder can be traversed but not listed, and its files
+    read, so that a worker reaches its own module (Landlock lets it read that file only);
+    otherwise both stay the grader's own, out of other users' reach."""
+    folder.chmod(0o711 if for_other_user else 0o700)
     paths = {}
     for module, source in submission.modules.items():
         target = folder / f"{module}.py"
         target.write_text(source.text, encoding="utf-8")
-        target.chmod(0o644)
+        target.chmod(0o644 if for_other_user else 0o600)
         paths[module] = target
     return paths
