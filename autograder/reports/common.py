@@ -141,12 +141,11 @@ def hidden_summary(hidden: list[TestResult]) -> str:
     return f"{len(hidden)} hidden {plural}: {score_text(score, max_score)}"
 
 
-def notices(report: Report, *, warnings: bool = True) -> list[tuple[str, tuple[str, ...]]]:
-    """The non-empty ("Grading errors", [...]) / ("Warnings", [...]) groups to show above the
-    scores; without the grader's warnings (about its sandbox, for its operator) if not
-    `warnings`."""
-    groups = [("Grading errors", report.errors), ("Warnings", report.warnings if warnings else ())]
-    return [(title, items) for title, items in groups if items]
+def notices(report: Report) -> list[tuple[str, tuple[str, ...]]]:
+    """What a student's feedback shows above the scores: ("Grading errors", [...]) if there are
+    any. Never the grader's warnings, which are about its sandbox, for whoever runs it (`grade`
+    prints them on stderr; the JSON report and JUnit's system-err keep them)."""
+    return [("Grading errors", report.errors)] if report.errors else []
 
 
 # --- Markdown -------------------------------------------------------------------------------

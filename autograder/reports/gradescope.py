@@ -95,7 +95,7 @@ def _placeholder(ex: ExerciseResult, number: str) -> dict[str, Any]:
 
 def _overview(report: Report) -> str:
     parts = [f"**Total: {score_text(report.score, report.max_score)}**"]
-    for title, items in notices(report, warnings=False):  # students read this
+    for title, items in notices(report):  # students read this
         parts.append(f"**{title}**\n\n" + "\n".join(f"- {md_inline(i)}" for i in items))
     lines = [
         f"- {md_inline(ex.title)}: {md_inline(exercise_summary(ex))}"
