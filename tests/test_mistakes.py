@@ -48,6 +48,7 @@ CORPUS = {
     "normalization/sum_over_dim_0": "normalization.sum_over_dim_0",
     "normalization/ignores_dim": "normalization.ignores_dim",
     "normalization/sum_without_keepdim": "normalization.no_keepdim",
+    "normalization/l1_normalize": "normalization.sum_of_magnitudes",
     "softmax/fixed_dim_0": "softmax.fixed_dim_0",
     "softmax/ignores_dim": "softmax.ignores_dim",
     "softmax/no_max_shift": "softmax.no_max_shift",

@@ -32,6 +32,10 @@ def sum_of_everything(scores, dim=-1):
     return scores / scores.sum()
 
 
+def sum_of_magnitudes(scores, dim=-1):
+    return scores / scores.abs().sum(dim=dim, keepdim=True)
+
+
 def softmax_instead(scores, dim=-1):
     return torch.softmax(scores, dim=dim)
 
@@ -68,6 +72,13 @@ MISTAKES = [
         "one. Divide each score by the sum of its own slice: α_i = ω_i / Σ_j ω_j along `dim`.",
     ),
     normalize_mistake(
+        sum_of_magnitudes,
+        "divided by the sum of the magnitudes",
+        "`F.normalize(scores, p=1)` and `scores.abs().sum(...)` divide by Σ_j |ω_j|, which is "
+        "the sum only when no score is negative. Divide by the plain sum, α_i = ω_i / Σ_j ω_j: "
+        "a negative score gives a negative weight, one of this normalisation's flaws.",
+    ),
+    normalize_mistake(
         softmax_instead,
         "softmax instead of dividing by the sum",
         "Softmax comes in the next exercise; here the weights are the scores divided by their "
@@ -90,11 +101,18 @@ def _positive(*shape, seed):
     return normal(*shape, seed=seed).abs() + 0.5
 
 
+def _mixed_signs():
+    """Scores of both signs, each row's and each column's sum at least 1 away from 0."""
+    rows = [[-1.0, 2.0, 1.5, 0.5], [-2.5, -1.0, 0.5, -1.5], [-1.0, -2.5, 2.0, -1.0]]
+    return torch.tensor(rows, dtype=torch.float64)
+
+
 PROBES = {
     "normalize": [
         Probe((_positive(3, 5, seed=1),)),
         Probe((_positive(4, 5, 6, seed=2),), {"dim": 0}),
         Probe((_positive(2, 3, 4, seed=3),), {"dim": 1}),
         Probe((_positive(4, 4, seed=4),)),
+        Probe((_mixed_signs(),)),
     ],
 }

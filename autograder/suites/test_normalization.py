@@ -21,6 +21,15 @@ def positive(*shape, dtype=torch.float64, seed=0):
     return torch.rand(*shape, generator=generator, dtype=dtype) + 0.5
 
 
+def mixed_signs(rows: int, cols: int, seed: int) -> torch.Tensor:
+    """Scores of both signs whose row sums stay at least 0.5 away from 0: the first score of
+    each row negated (cols >= 5, so the others outweigh it), then the whole second row."""
+    scores = positive(rows, cols, seed=seed)
+    scores[:, 0] *= -1
+    scores[1] *= -1
+    return scores
+
+
 def test_documents_example(student, exercise_config):
     weights = student.normalize(examples.tensor(examples.SCORES_2))
     expected = examples.tensor(examples.NORMALIZED_2)
@@ -49,6 +58,18 @@ def test_dim_argument(student, reference, exercise_config, dim):
         positive(4, 5, 6, seed=dim),
         dim=dim,
         what=f"wrong result along dim={dim} of a (4, 5, 6) input",
+    )
+
+
+def test_negative_scores(student, reference, exercise_config):
+    """Dividing by the sum of magnitudes (`F.normalize(p=1)`) is right only for positive scores."""
+    agrees(
+        student,
+        reference,
+        exercise_config,
+        "normalize",
+        mixed_signs(3, 5, seed=5),
+        what="wrong result on a (3, 5) input with negative scores, one row summing below 0",
     )
 
 
