@@ -64,6 +64,7 @@ CORPUS = {
     "context_vectors/transpose_with_T": "context_vectors.transpose_with_T",
     "context_vectors/softmax_over_columns": "context_vectors.softmax_over_columns",
     "context_vectors/context_vector_matmul": "context_vectors.context_vector_matmul",
+    "context_vectors/squeeze_without_dim": "context_vectors.squeezes_every_size_1_dim",
     "rnn_step/missing_tanh": "rnn_step.missing_tanh",
     "rnn_step/relu_instead_of_tanh": "rnn_step.relu_instead_of_tanh",
     "rnn_step/h0_ignored": "rnn_step.h0_ignored",

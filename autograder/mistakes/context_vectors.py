@@ -27,6 +27,10 @@ def context_vector_matmul(weights, inputs):
     return weights @ inputs
 
 
+def squeezes_every_size_1_dim(weights, inputs):
+    return (weights.unsqueeze(-2) @ inputs).squeeze()
+
+
 def sum_over_features(weights, inputs):
     return (weights.unsqueeze(-1) * inputs).sum(dim=-1)
 
@@ -80,6 +84,13 @@ MISTAKES = [
         "For one query `weights @ inputs` is the weighted sum, but batched weights (b, n) "
         "become a b × n matrix and mix every batch with every other. Scale each row and sum "
         "over the tokens: `(weights.unsqueeze(-1) * inputs).sum(dim=-2)`.",
+    ),
+    context_mistake(
+        squeezes_every_size_1_dim,
+        "`.squeeze()` drops a batch of one",
+        "`(weights.unsqueeze(-2) @ inputs).squeeze()` removes every dimension of size 1, the "
+        "batch of one sequence (or d = 1) too, so the shape is wrong. Name the one to remove: "
+        "`.squeeze(-2)`.",
     ),
     context_mistake(
         sum_over_features,
@@ -152,6 +163,7 @@ PROBES = {
         Probe((torch.softmax(normal(5, seed=1), -1), normal(5, 3, seed=2))),
         Probe((torch.softmax(normal(2, 5, seed=3), -1), normal(2, 5, 3, seed=4))),
         Probe((torch.softmax(normal(2, 4, 5, seed=5), -1), normal(2, 4, 5, 3, seed=6))),
+        Probe((torch.softmax(normal(1, 5, seed=7), -1), normal(1, 5, 3, seed=8))),
     ],
     "simple_self_attention": [
         Probe((normal(5, 3, seed=11),)),

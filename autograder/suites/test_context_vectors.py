@@ -90,6 +90,14 @@ def test_single_token(student, reference, exercise_config):
             agrees(student, reference, exercise_config, function, *args, what=what)
 
 
+def test_a_batch_of_one(student, reference, exercise_config):
+    """A leading dim of size 1 must stay: `.squeeze()` without a dim drops it."""
+    for function in FUNCTIONS:
+        args = arguments(function, (1,), seed=70)
+        what = f"{describe(function, args)} (a batch of one sequence)"
+        agrees(student, reference, exercise_config, function, *args, what=what)
+
+
 def test_large_scores_stay_finite(student, reference, exercise_config):
     args = arguments("simple_self_attention", (2,), seed=40, scale=25.0)
     what = f"{describe('simple_self_attention', args)} with scores in the thousands"
