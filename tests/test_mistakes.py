@@ -79,6 +79,7 @@ CORPUS = {
     "bahdanau/v_not_applied": "bahdanau.v_not_applied",
     "bahdanau/tanh_missing": "bahdanau.tanh_missing",
     "bahdanau/context_sums_over_dim_0": "bahdanau.context_sums_over_dim_0",
+    "bahdanau/squeeze_without_dim": "bahdanau.context_squeezes_every_size_1_dim",
     "bahdanau/state_not_unsqueezed": "bahdanau.state_not_unsqueezed",
     "scaled_attention/scaled_by_d_k": "scaled_attention.scaled_by_d_k",
     "scaled_attention/scaled_by_sqrt_d_in": "scaled_attention.scaled_by_sqrt_d_in",

@@ -52,6 +52,11 @@ def context_sums_over_dim_0(s, H, W1, W2, v):
     return (weights.unsqueeze(-1) * H).sum(dim=0), weights
 
 
+def context_squeezes_every_size_1_dim(s, H, W1, W2, v):
+    weights = torch.softmax(additive_scores(s, H, W1, W2, v), dim=-1)
+    return (weights.unsqueeze(-2) @ H).squeeze(), weights
+
+
 def no_softmax(s, H, W1, W2, v):
     scores = additive_scores(s, H, W1, W2, v)
     return (scores.unsqueeze(-1) * H).sum(dim=-2), scores
@@ -114,6 +119,13 @@ MISTAKES = [
         "H; dim 0 is the batch when there is one. Use `.sum(dim=-2)`.",
     ),
     attention_mistake(
+        context_squeezes_every_size_1_dim,
+        "`.squeeze()` drops a batch of one",
+        "`(weights.unsqueeze(-2) @ H).squeeze()` removes every dimension of size 1, the batch "
+        "of one decoder state (or d_enc = 1) too, so the context has the wrong shape. Name the "
+        "one to remove: `.squeeze(-2)`.",
+    ),
+    attention_mistake(
         no_softmax,
         "the raw scores are used as weights",
         "Scores can be negative and do not sum to 1: weights = softmax(scores) over the N "
@@ -147,6 +159,7 @@ PROBES = {
         _probe((), seed=1),
         _probe((N,), seed=10),  # batch == N: an unsqueeze-less s W1 broadcasts, wrongly
         _probe((2, 3), seed=20),
+        _probe((1,), seed=30),  # a batch of one: `.squeeze()` drops it
     ]
     for function in ("additive_scores", "bahdanau_attention")
 }

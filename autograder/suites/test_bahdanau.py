@@ -102,6 +102,14 @@ def test_single_encoder_state(student, reference, exercise_config):
             agrees(student, reference, exercise_config, function, *args, what=what)
 
 
+def test_a_batch_of_one(student, reference, exercise_config):
+    """A leading dim of size 1 must stay: `.squeeze()` without a dim drops it."""
+    args = arguments((1,), seed=70)
+    for function in FUNCTIONS:
+        what = f"{describe(function, args)} (a batch of one decoder state)"
+        agrees(student, reference, exercise_config, function, *args, what=what)
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_gradients(student, reference, exercise_config, function):
     args = arguments((2,), seed=50)
