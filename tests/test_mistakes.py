@@ -121,6 +121,9 @@ CORPUS = {
     "multi_head_attention/no_gradient": "multi_head_attention.no_gradient",
     "attention_decoder/attends_with_new_state": "attention_decoder.attends_with_new_state",
     "attention_decoder/context_not_in_state": "attention_decoder.context_not_in_state",
+    "attention_decoder/squeeze_without_dim": (
+        "attention_decoder.context_squeezes_every_size_1_dim"
+    ),
     "attention_decoder/softmax_over_wrong_dim": "attention_decoder.softmax_over_wrong_dim",
     "attention_decoder/encoder_projection_transposed": (
         "attention_decoder.encoder_projection_transposed"

@@ -82,6 +82,13 @@ def context_not_in_state(y_prev, s_prev, H, params):
     return s_t, mix(weights, H), weights, read_out(s_t, p)
 
 
+def context_squeezes_every_size_1_dim(y_prev, s_prev, H, params):
+    weights = torch.softmax(scores(s_prev, H, params), dim=-1)
+    context = (weights.unsqueeze(-2) @ H).squeeze()
+    s_t = update(y_prev, s_prev, context, params)
+    return s_t, context, weights, read_out(s_t, params)
+
+
 def state_without_tanh(y_prev, s_prev, H, params):
     p = params
     weights = torch.softmax(scores(s_prev, H, p), dim=-1)
@@ -155,6 +162,13 @@ MISTAKES = [
         f"next: add context W_c inside the tanh, {UPDATE}.",
     ),
     step_mistake(
+        context_squeezes_every_size_1_dim,
+        "`.squeeze()` drops a batch of one",
+        "`(weights.unsqueeze(-2) @ H).squeeze()` removes every dimension of size 1, the batch "
+        "of one sentence (or d_enc = 1) too, so the context has the wrong shape. Name the one "
+        "to remove: `.squeeze(-2)`.",
+    ),
+    step_mistake(
         state_without_tanh,
         "no tanh in the state update",
         f"Without tanh the state is linear in its inputs and can grow without bound: {UPDATE}.",
@@ -213,5 +227,6 @@ PROBES = {
         _probe((3,), 2, seed=30),
         # n == d_enc == d_attn: `.T` on the batched H computes (wrong) values instead of failing.
         _probe((2,), 4, d_attn=4, seed=60),
+        _probe((1,), 3, seed=90),  # a batch of one: `.squeeze()` drops it
     ]
 }

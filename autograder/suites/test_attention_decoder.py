@@ -108,6 +108,12 @@ def test_a_single_encoder_state(student, reference, exercise_config):
         check(student, reference, exercise_config, args, " (n = 1)")
 
 
+def test_a_batch_of_one(student, reference, exercise_config):
+    """A leading dim of size 1 must stay: `.squeeze()` without a dim drops it."""
+    args = arguments((1,), seed=140)
+    check(student, reference, exercise_config, args, " (a batch of one sentence)")
+
+
 def test_large_scores_stay_finite(student, reference, exercise_config):
     args = arguments((2,), seed=80, v_scale=400.0)
     check(student, reference, exercise_config, args, " with scores in the hundreds")
