@@ -73,6 +73,7 @@ CORPUS = {
     "rnn_step/bias_added_twice": "rnn_step.bias_added_twice",
     "rnn_step/output_through_tanh": "rnn_step.output_through_tanh",
     "rnn_step/stacks_time_on_dim_0": "rnn_step.stacks_time_on_dim_0",
+    "rnn_step/state_squeezed": "rnn_step.state_squeezed",
     "rnn_step/loops_over_first_dim": "rnn_step.loops_over_first_dim",
     "rnn_step/state_detached_between_steps": "rnn_step.state_detached_between_steps",
     "bahdanau/softmax_over_wrong_dim": "bahdanau.softmax_over_wrong_dim",

@@ -139,6 +139,11 @@ def state_detached_between_steps(xs, h0, W_xh, W_hh, b_h, W_hy, b_y):
     return torch.stack(hs, dim=-2), torch.stack(ys, dim=-2)
 
 
+def state_squeezed(x_t, h_prev, W_xh, W_hh, b_h, W_hy, b_y):
+    h_t = torch.tanh(x_t @ W_xh + h_prev @ W_hh + b_h).squeeze()
+    return h_t, h_t @ W_hy + b_y
+
+
 MISTAKES = [
     step_mistake(
         missing_tanh,
@@ -214,6 +219,13 @@ MISTAKES = [
         "returns (y_t, h_t) instead of (h_t, y_t)",
         "The step returns the new hidden state first, then the output: `return h_t, y_t`.",
     ),
+    step_mistake(
+        state_squeezed,
+        "`.squeeze()` drops a batch of one",
+        "`.squeeze()` removes every dimension of size 1, the batch of one sequence (or d_h = 1) "
+        "too, so h_t and y_t come back without their batch dim. Leave the shapes as the "
+        "products make them, or name the dim to remove.",
+    ),
     float32_cast(EXERCISE, "rnn_step", rnn_step, "step_float32_cast"),
     no_gradient(EXERCISE, "rnn_step", rnn_step, "step_detached"),
     forward_mistake(
@@ -285,6 +297,7 @@ PROBES = {
         _step((), 3, 4, 2, seed=100),
         _step((2,), 3, 4, 2, seed=200),
         _step((3,), 4, 4, 2, seed=300),  # d_in == d_h: swapped weights compute, wrongly
+        _step((1,), 3, 4, 2, seed=350),  # a batch of one: `.squeeze()` drops it
     ],
     "rnn_forward": [
         _forward((), 4, 3, 5, 2, seed=400),

@@ -125,6 +125,14 @@ def test_initial_state_is_used(student, reference, exercise_config):
         agrees(student, reference, exercise_config, function, *args, what=what)
 
 
+def test_a_batch_of_one(student, reference, exercise_config):
+    """A leading dim of size 1 must stay: `.squeeze()` without a dim drops it."""
+    for function in FUNCTIONS:
+        args = arguments(function, (1,), seed=90)
+        what = f"{describe(function, args)} (a batch of one sequence)"
+        agrees(student, reference, exercise_config, function, *args, what=what)
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_gradients(student, reference, exercise_config, function):
     args = arguments(function, (2,), seed=60, steps=3)
