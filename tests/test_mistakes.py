@@ -142,6 +142,7 @@ CORPUS = {
     "lstm_step/gates_ifog": "lstm_step.gates_ifog",
     "lstm_step/input_and_forget_swapped": "lstm_step.input_and_forget_swapped",
     "lstm_step/output_gate_tanh": "lstm_step.output_gate_tanh",
+    "lstm_step/states_squeezed": "lstm_step.states_squeezed",
     "lstm_step/no_forget_gate": "lstm_step.no_forget_gate",
     "lstm_step/h_without_tanh": "lstm_step.h_without_tanh",
     "lstm_step/chunk_along_dim_0": "lstm_step.chunk_along_dim_0",

@@ -87,6 +87,11 @@ def chunk_along_dim_0(x_t, h_prev, c_prev, W_x, W_h, b):
     return sigmoid(o) * tanh(c_t), c_t
 
 
+def states_squeezed(x_t, h_prev, c_prev, W_x, W_h, b):
+    h_t, c_t = lstm_step(x_t, h_prev, c_prev, W_x, W_h, b)
+    return h_t.squeeze(), c_t.squeeze()
+
+
 def cell_updated_in_place(x_t, h_prev, c_prev, W_x, W_h, b):
     i, f, g, o = blocks(x_t, h_prev, W_x, W_h, b)
     c_prev *= sigmoid(f)
@@ -161,6 +166,13 @@ MISTAKES = [
         "Unbatched, dim 0 is the gates' dim, but with batch dims it is the batch. The gates are "
         "on the last dim: `gates.chunk(4, dim=-1)`.",
     ),
+    step_mistake(
+        states_squeezed,
+        "`.squeeze()` drops a batch of one",
+        "`.squeeze()` removes every dimension of size 1, the batch of one sequence (or d_h = 1) "
+        "too, so h_t and c_t come back without their batch dim. Leave the shapes as the "
+        "products make them, or name the dim to remove.",
+    ),
     float32_cast(EXERCISE, "lstm_step", lstm_step, "float32_cast"),
     step_mistake(
         cell_updated_in_place,
@@ -183,5 +195,6 @@ PROBES = {
     "lstm_step": [
         _probe((), 3, 2, seed=10),
         _probe((2,), 3, 2, seed=20),  # chunks along dim 0 do not unpack into four gates
+        _probe((1,), 3, 2, seed=30),  # a batch of one: `.squeeze()` drops it
     ],
 }

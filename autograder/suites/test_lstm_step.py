@@ -75,6 +75,14 @@ def test_leading_batch_dims(student, reference, exercise_config, batch):
     agrees(student, reference, exercise_config, STEP, *args, what=describe(args))
 
 
+def test_a_batch_of_one(student, reference, exercise_config):
+    """A leading dim of size 1 must stay: `.squeeze()` without a dim drops it."""
+    args = arguments((1,), seed=90)
+    agrees(
+        student, reference, exercise_config, STEP, *args, what=f"{describe(args)} (a batch of one)"
+    )
+
+
 def test_batched_call_matches_per_item_calls(student, reference, exercise_config):
     args = arguments((3,), seed=20)
     batch_consistent(student, reference, exercise_config, STEP, args, batched=3, describe=describe)
