@@ -17,7 +17,7 @@ def test_scores_of_journey(exercise, exercise_config):
         exercise_config.documents_atol,
         hint="divide every score by the sum of all scores",
     )
-    expect_unchanged(examples.tensor(examples.SCORES_2), scores, what)
+    expect_unchanged(examples.tensor(examples.SCORES_2), scores, what, "scores")
 
 
 def test_rows_sum_to_one(exercise, exercise_config):

@@ -25,7 +25,7 @@ def test_scores_of_journey(exercise, exercise_config):
         exercise_config.documents_atol,
         hint="exp of each score, divided by the sum of the exps",
     )
-    expect_unchanged(examples.tensor(examples.SCORES_2), scores, what)
+    expect_unchanged(examples.tensor(examples.SCORES_2), scores, what, "scores")
 
 
 def test_rows_of_a_matrix(exercise, exercise_config):

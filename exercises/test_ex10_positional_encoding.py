@@ -52,7 +52,7 @@ def test_adding_a_longer_table_to_the_sentence(exercise, exercise_config):
         positioned = call(exercise.add_positions, X, P, what=what, hint=hint)
         expect_tensor(positioned, tuple(X.shape), what)
         expect_close(positioned, X + P[:6], what, exercise_config.documents_atol, hint=hint)
-    expect_unchanged(examples.inputs(), inputs, "add_positions of the sentence")
+    expect_unchanged(examples.inputs(), inputs, "add_positions of the sentence", "X")
 
 
 def test_the_embeddings_dtype_is_kept(exercise):

@@ -6,7 +6,8 @@ import types
 import pytest
 import torch
 
-from autograder.grading.student import InProcessModule
+from autograder.grading.remote import RemoteModule
+from autograder.grading.student import InProcessModule, ModuleProxy
 from autograder.grading.verdict import gradients_agree, inputs_unchanged
 from autograder.sandbox.calls import changed_inputs, execute_call, is_gradient
 
@@ -41,6 +42,7 @@ def test_in_place_change_of_a_keyword_input_fails_the_check():
     with pytest.raises(pytest.fail.Exception, match="mask was modified in place"):
         inputs_unchanged(
             student,
+            student,
             "masked_sum",
             torch.ones(2, 3),
             mask=torch.ones(2, 3, dtype=torch.bool),
@@ -59,6 +61,12 @@ def affine_shifting_b(x, params):
 
 def affine_detaching_b(x, params):
     return x @ params["W"] + params["b"].detach()
+
+
+def affine_renamed(inputs, weights):
+    """A student's affine under other parameter names: messages keep the reference's."""
+    weights["b"] = weights["b"] + 1.0  # changes the caller's dict
+    return inputs @ weights["W"] + weights["b"].detach()
 
 
 def affine_params():
@@ -100,17 +108,20 @@ def test_is_gradient_accepts_only_tensors_and_none_in_containers():
     assert not is_gradient(1.0) and not is_gradient({"W": "grad"}) and not is_gradient([None, 2])
 
 
-def test_in_place_change_inside_a_dict_names_the_entry():
-    student = InProcessModule(types.SimpleNamespace(affine=affine_shifting_b))
+@pytest.mark.parametrize("wrong", [affine_shifting_b, affine_renamed])
+def test_in_place_change_inside_a_dict_names_the_entry_as_the_reference_does(wrong):
+    reference = InProcessModule(types.SimpleNamespace(affine=affine))
+    student = InProcessModule(types.SimpleNamespace(affine=wrong))
     with pytest.raises(pytest.fail.Exception, match=r"params\['b'\] was modified in place"):
         inputs_unchanged(
-            student,
-            "affine",
-            torch.ones(4, 3),
-            affine_params(),
-            what="affine",
-            names=("x", "params"),
+            student, reference, "affine", torch.ones(4, 3), affine_params(), what="affine"
         )
+
+
+def test_a_student_worker_never_names_parameters():
+    """Names come from the reference alone: what a worker sends could say anything."""
+    assert RemoteModule.parameter_names is ModuleProxy.parameter_names
+    assert ModuleProxy().parameter_names("affine") is None
 
 
 def test_changed_inputs_names_each_changed_tensor_in_argument_order():
@@ -135,22 +146,22 @@ def test_changed_inputs_names_each_changed_tensor_in_argument_order():
     ]
 
 
-def test_a_missing_gradient_inside_a_dict_names_the_entry(course):
+@pytest.mark.parametrize("wrong", [affine_detaching_b, affine_renamed])
+def test_a_missing_gradient_inside_a_dict_names_the_entry_as_the_reference_does(course, wrong):
     reference = InProcessModule(types.SimpleNamespace(affine=affine))
-    student = InProcessModule(types.SimpleNamespace(affine=affine_detaching_b))
+    student = InProcessModule(types.SimpleNamespace(affine=wrong))
     args = (torch.ones(4, 3), affine_params())
     exercise = course.exercises[0]
     gradients_agree(reference, reference, exercise, "affine", args, seed=0, what="affine")
-    with pytest.raises(pytest.fail.Exception, match=r"argument 2\['b'\] is missing"):
-        gradients_agree(student, reference, exercise, "affine", args, seed=0, what="affine")
     with pytest.raises(pytest.fail.Exception, match=r"respect to params\['b'\] is missing"):
+        gradients_agree(student, reference, exercise, "affine", args, seed=0, what="affine")
+
+
+def test_a_reference_without_parameter_names_falls_back_to_numbers(course):
+    reference = InProcessModule(types.SimpleNamespace(affine=lambda *inputs: affine(*inputs)))
+    student = InProcessModule(types.SimpleNamespace(affine=affine_detaching_b))
+    args = (torch.ones(4, 3), affine_params())
+    with pytest.raises(pytest.fail.Exception, match=r"respect to argument 2\['b'\] is missing"):
         gradients_agree(
-            student,
-            reference,
-            exercise,
-            "affine",
-            args,
-            seed=0,
-            what="affine",
-            names=("x", "params"),
+            student, reference, course.exercises[0], "affine", args, seed=0, what="affine"
         )

@@ -116,10 +116,27 @@ def test_a_mistake_fails_its_own_exercise_and_nothing_else(course, grader, tmp_p
     for test in own.tests:
         assert "not attempted" not in test.message
         assert leaks(test.message) == [], test.message
+        assert not re.search(r"\bargument \d", test.message), "an input named by its number"
     expected = CORPUS.get(f"{mistake.parent.name}/{mistake.stem}")
     if expected is not None:  # the catalogue knows this mistake: the feedback must name it
         diagnoses = {t.diagnosis for t in own.tests if t.status == "failed"}
         assert get(expected).diagnosis() in diagnoses, diagnoses
+
+
+@pytest.mark.parametrize(
+    ("mistake", "named"),
+    [
+        ("softmax/modifies_input", "scores was modified in place"),
+        ("rnn_step/state_detached_between_steps", "the gradient with respect to xs: wrong values"),
+    ],
+)
+def test_inputs_are_named_by_the_reference_parameters(course, grader, tmp_path, mistake, named):
+    exercise = course.exercise(mistake.split("/")[0])
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(MISTAKES_DIR / f"{mistake}.py", submission / exercise.filename)
+    messages = [t.message for t in grader.grade(submission).exercises[exercise.id].tests]
+    assert any(named in message for message in messages), messages
 
 
 def test_a_table_of_nan_is_not_taken_for_order_aware_positions(course, grader, tmp_path):

@@ -195,3 +195,11 @@ def test_a_loop_that_prints_shows_the_start_of_its_output_only(tmp_path):
     assert "still running after 10 s, the exercise's time limit" in failure
     assert "still here\n" in output and "more characters not shown]" in output
     assert len(output) < 20_000
+
+
+def test_an_input_changed_in_place_is_named_by_its_parameter(tmp_path):
+    code = "return scores / scores.sum(dim=dim, keepdim=True)"
+    wrong = "return scores.div_(scores.sum(dim=dim, keepdim=True))"
+    output = _checks_with(tmp_path, "ex02_normalization", code, wrong)
+    failure = _failure(output, "test_scores_of_journey")
+    assert "scores was modified in place; compute a new tensor instead" in failure

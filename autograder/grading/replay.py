@@ -105,6 +105,9 @@ class CachedModule(ModuleProxy):
             deep_copy(kept.inputs_after) if return_inputs else None,
         )
 
+    def parameter_names(self, function: str) -> tuple[str, ...] | None:
+        return self.inner.parameter_names(function)
+
 
 class Recorder(ModuleProxy):
     """Answers like `inner`, and keeps every call's payload in `plan`."""
@@ -127,6 +130,9 @@ class Recorder(ModuleProxy):
         return self.inner.call(
             function, *args, projections=projections, return_inputs=return_inputs, **kwargs
         )
+
+    def parameter_names(self, function: str) -> tuple[str, ...] | None:
+        return self.inner.parameter_names(function)
 
 
 def record_plans(

@@ -7,6 +7,7 @@ process (`autograder.sandbox`); `InProcessModule` runs a trusted module, the ref
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -30,6 +31,11 @@ class ModuleProxy:
     ) -> CallResult:
         """Call `function(*args, **kwargs)`; see `execute_call` for the two options."""
         raise NotImplementedError
+
+    def parameter_names(self, function: str) -> tuple[str, ...] | None:
+        """The names of `function`'s positional parameters, for messages; None from a side not
+        trusted to say (a student's worker)."""
+        return None
 
     def __getattr__(self, function: str) -> Callable[..., Any]:
         if function.startswith("_"):
@@ -62,3 +68,11 @@ class InProcessModule(ModuleProxy):
             raise NotAttempted(function, str(error)) from None
         except Exception as error:
             raise StudentRaised(function, type(error).__name__, str(error)) from None
+
+    def parameter_names(self, function: str) -> tuple[str, ...] | None:
+        try:
+            parameters = inspect.signature(getattr(self.module, function)).parameters.values()
+        except (AttributeError, TypeError, ValueError):
+            return None
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return tuple(p.name for p in parameters if p.kind in positional)

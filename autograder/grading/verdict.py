@@ -98,17 +98,17 @@ def gradients_agree(
     *,
     seed: int,
     what: str,
-    names: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> None:
     """Gradients of a fixed random projection of the output match the reference's, for every
-    input tensor, those inside dict, tuple and list arguments too (`params['W_s']`). `names`,
-    if given, name the positional arguments in messages."""
+    input tensor, those inside dict, tuple and list arguments too (`params['W_s']`), each named
+    as the reference names its parameters."""
     outputs = list(output_tensors(reference.call(function, *args, **kwargs).value))
     generator = torch.Generator().manual_seed(seed)
     projections = [torch.randn(o.shape, generator=generator, dtype=o.dtype) for o in outputs]
     expected = reference.call(function, *args, projections=projections, **kwargs).grads
     actual = student.call(function, *args, projections=projections, **kwargs).grads
+    names = reference.parameter_names(function)
     for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
         label = argument_name(index, names)
         found = dict(tensor_leaves(a, label))
@@ -124,17 +124,17 @@ def gradients_agree(
 
 def inputs_unchanged(
     student: ModuleProxy,
+    reference: ModuleProxy,
     function: str,
     *args: Any,
     what: str,
-    names: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> None:
     """The function must leave every input, positional or keyword, as it found it, and the
-    tensors inside dict, tuple and list inputs too. `names`, if given, name the positional
-    arguments in messages."""
+    tensors inside dict, tuple and list inputs too; a changed input is named as the reference
+    names its parameters."""
     after = student.call(function, *args, return_inputs=True, **kwargs).inputs_after or {}
-    changed = changed_inputs(args, kwargs, after, names=names)
+    changed = changed_inputs(args, kwargs, after, names=reference.parameter_names(function))
     if (leaf := next(changed, None)) is not None:
         fail(f"{what}: {leaf} was modified in place; compute a new tensor instead")
 

@@ -150,10 +150,10 @@ def expect_close(
         )
 
 
-def expect_unchanged(before: torch.Tensor, after: torch.Tensor, what: str) -> None:
-    """An input must not be modified by the function it was passed to."""
+def expect_unchanged(before: torch.Tensor, after: torch.Tensor, what: str, name: str) -> None:
+    """An input, the function's parameter `name`, must not be modified by the function."""
     if not torch.equal(before, after):
-        _fail(what, "the function modified its input in place; compute a new tensor instead", None)
+        _fail(what, f"{name} was modified in place; compute a new tensor instead", None)
 
 
 def stubbed_functions(module: ModuleType, functions: tuple[str, ...]) -> list[str]:

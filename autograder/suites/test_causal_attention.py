@@ -165,9 +165,9 @@ def test_gradients(student, reference, exercise_config):
         )
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     args = projections((2,), seed=100)
-    inputs_unchanged(student, ATTENTION, *args, what=describe(args))
+    inputs_unchanged(student, reference, ATTENTION, *args, what=describe(args))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):

@@ -117,10 +117,10 @@ def test_gradients(student, reference, exercise_config, function):
     )
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     for function in FUNCTIONS:
         args = arguments(function, (2,), seed=50)
-        inputs_unchanged(student, function, *args, what=describe(function, args))
+        inputs_unchanged(student, reference, function, *args, what=describe(function, args))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):

@@ -116,9 +116,9 @@ def test_gradients(student, reference, exercise_config):
     gradients_agree(student, reference, exercise_config, STEP, args, seed=61, what=describe(args))
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     args = arguments((2,), seed=70)
-    inputs_unchanged(student, STEP, *args, what=describe(args))
+    inputs_unchanged(student, reference, STEP, *args, what=describe(args))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):

@@ -183,9 +183,9 @@ def test_gradients(student, reference, exercise_config):
         gradients_agree(student, reference, exercise_config, FUNCTION, args, seed=seed, what=what)
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     args = (*arguments((2,), seed=110), causal(empty_first_row=True))
-    inputs_unchanged(student, FUNCTION, *args, what=describe(args))
+    inputs_unchanged(student, reference, FUNCTION, *args, what=describe(args))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):

@@ -96,8 +96,10 @@ def test_gradients(student, reference, exercise_config):
     )
 
 
-def test_inputs_unchanged(student):
-    inputs_unchanged(student, "normalize", positive(3, 5), what="normalize of a (3, 5) input")
+def test_inputs_unchanged(student, reference):
+    inputs_unchanged(
+        student, reference, "normalize", positive(3, 5), what="normalize of a (3, 5) input"
+    )
 
 
 def test_scaled_scores_give_the_same_weights(student, exercise_config):

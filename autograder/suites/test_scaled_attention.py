@@ -205,12 +205,12 @@ def test_gradients_through_a_mask(student, reference, exercise_config):
         gradients_agree(student, reference, exercise_config, function, args, seed=seed, what=what)
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     for function, args in (
         (SDPA, (*qkv((2,), seed=110), KEY_MASK_WITH_EMPTY_ROW)),
         (SELF, (*projections((2,), seed=111), causal(N, empty_first_row=True))),
     ):
-        inputs_unchanged(student, function, *args, what=describe(function, args))
+        inputs_unchanged(student, reference, function, *args, what=describe(function, args))
 
 
 def test_no_forbidden_calls(student, submission_source, exercise_config):

@@ -142,7 +142,7 @@ def test_other_widths(student, reference, exercise_config):
         check(student, reference, exercise_config, NORMS, args)
 
 
-def test_inputs_unchanged(student):
+def test_inputs_unchanged(student, reference):
     for function in FUNCTIONS:
         args = arguments(function, (2,), seed=80)
-        inputs_unchanged(student, function, *args, what=describe(function, args))
+        inputs_unchanged(student, reference, function, *args, what=describe(function, args))
