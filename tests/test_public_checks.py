@@ -222,18 +222,18 @@ def test_pointing_pytest_at_a_module_or_a_missing_folder_says_what_to_run(tmp_pa
     assert result.returncode == 4 and "not a file in an existing folder" in result.stderr
 
 
-def test_an_endless_loop_fails_its_checks_in_time(tmp_path, submission):
+def test_an_endless_loop_fails_its_checks_in_time_naming_the_calls_it_is_in(tmp_path, submission):
     dot = submission / "ex01_dot_scores.py"
-    dot.write_text(
-        dot.read_text().replace("    ### BEGIN SOLUTION\n", "    while True:\n        pass\n", 1)
-    )
+    source = dot.read_text().replace("    ### BEGIN SOLUTION\n", "    spin()\n", 1)
+    dot.write_text(f"{source}\n\ndef spin():\n    while True: pass\n")
     result, board = _scoreboard(tmp_path, "--exercises-dir", submission)
     assert _status(board, "dot_scores")["status"] == "failing"
-    assert re.search(
-        r"still running after 10 s, the exercise's time limit; stopped, in dot at line \d+: is "
-        "there a loop that never ends\\?",
-        result.stdout,
-    )
+    lines = source.splitlines()
+    called = next(n for n, line in enumerate(lines, 1) if line == "    spin()")
+    assert (
+        "still running after 10 s, the exercise's time limit; stopped in spin (line "
+        f"{len(lines) + 4}), called from dot (line {called}): is there a loop that never ends?"
+    ) in result.stdout
     # the next checks of that exercise are not run: one wait is enough
     assert "not run: an earlier check of ex01_dot_scores.py ran out of time" in result.stdout
     assert all(row["status"] == "done" for row in board["exercises"] if row["id"] != "dot_scores")

@@ -1,5 +1,6 @@
 """Why a module lacks a function the course calls, said from its source: the function is
-defined, only not at the top level, or the module defines one under a near name.
+defined, only not at the top level, or the module defines one under a near name; and the chain
+of a student's calls an error or a time limit stopped.
 
 Shared by the grader and the public checks, so that both name the mistake the same way."""
 
@@ -8,10 +9,22 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from autograder.course.source import parse_source
 from autograder.course.stubs import FunctionNode
+
+MAX_CALLS_SHOWN = 5  # calls of a chain that a message names
+
+
+def call_chain(calls: Sequence[tuple[str, str]]) -> str:
+    """`rnn_step (line 36), called from rnn_forward (line 52)`, from (function, place) pairs
+    given outermost first: innermost first, since the code that never ends or raises may be in
+    any of them; a recursion's repeated calls once, and at most MAX_CALLS_SHOWN calls."""
+    shown = list(dict.fromkeys(f"{function} ({place})" for function, place in reversed(calls)))
+    if len(shown) > MAX_CALLS_SHOWN:
+        shown[MAX_CALLS_SHOWN:] = ["…"]
+    return ", called from ".join(shown)
 
 
 @functools.lru_cache(maxsize=8)  # a grader asks once per failed call, with the same source

@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from autograder.course.config import COURSE_FILE, ConfigError, Course, Exercise, load_course
-from autograder.course.names import missing_function_message
+from autograder.course.names import call_chain, missing_function_message
 from autograder.course.stubs import KEPT_STUB_RAISE
 from autograder.student import scoreboard
 from autograder.student.checks import stubbed_functions
@@ -198,9 +198,11 @@ def _capped(text: str) -> str:
     return f"{text[:OUTPUT_LIMIT]}\n... [{len(text) - OUTPUT_LIMIT} more characters not shown]"
 
 
-def _student_frame(item: pytest.Item, call: pytest.CallInfo) -> tuple[ModuleType, str, int] | None:
-    """The exercise's module, and the function and line of it where the call's error was
-    raised, if it was raised in the module's code."""
+def _student_frames(
+    item: pytest.Item, call: pytest.CallInfo
+) -> tuple[ModuleType, list[tuple[str, int]]] | None:
+    """The exercise's module, and the calls of its code through which the call's error was
+    raised, outermost first, each as (function, line); None if none of them was in its code."""
     module = getattr(item, "funcargs", {}).get("exercise")
     if module is None or call.excinfo is None:
         return None
@@ -208,16 +210,17 @@ def _student_frame(item: pytest.Item, call: pytest.CallInfo) -> tuple[ModuleType
     frames = [entry for entry in call.excinfo.traceback if Path(entry.path) == path]
     if not frames:
         return None
-    return module, frames[-1].name, frames[-1].lineno + 1
+    return module, [(entry.name, entry.lineno + 1) for entry in frames]
 
 
 def _unfinished_stub(item: pytest.Item, call: pytest.CallInfo) -> str | None:
     """Why a function with code in it still raises NotImplementedError: its stub's `raise`
     line was kept (the check is failed, not "not attempted")."""
-    found = _student_frame(item, call)
+    found = _student_frames(item, call)
     if found is None:
         return None
-    module, function, line = found
+    module, calls = found
+    function, line = calls[-1]
     if function not in _exercise_functions(item) or stubbed_functions(module, (function,)):
         return None
     file = Path(module.__file__ or "").name
@@ -228,8 +231,10 @@ def _timed_out(item: pytest.Item, call: pytest.CallInfo) -> str | None:
     """Where the check was stopped, if it ran past the time limit."""
     if call.excinfo is None or not call.excinfo.errisinstance(CheckTimeout):
         return None
-    found = _student_frame(item, call)
-    where = f", in {found[1]} at line {found[2]}" if found else ""
+    found = _student_frames(item, call)
+    where = ""
+    if found:
+        where = f" in {call_chain([(function, f'line {line}') for function, line in found[1]])}"
     return f"{call.excinfo.value}; stopped{where}: is there a loop that never ends?"
 
 
