@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.grader import Grader
+from autograder.grading.remote import MAX_NAME_CHARS, reported_calls
 from autograder.grading.submission import load_submission, materialise, notebook_module
 from autograder.mistakes import get
 from autograder.reports import FORMATS
 from autograder.sandbox.confine import Protections, not_searchable_by_others, probe
 from autograder.sandbox.pool import SandboxError
+from autograder.sandbox.spec import MAX_CALLS
 from tests.conftest import ROOT
 
 
@@ -760,15 +762,41 @@ def test_a_notebook_cell_that_runs_too_long_is_stopped_and_the_next_cells_run(co
     )
     softmax = (ROOT / "solutions/ex03_softmax.py").read_text()
     notebook = _notebook(
-        tmp_path / "ex03_softmax.ipynb", "import torch\nwhile True:\n    pass", softmax
+        tmp_path / "ex03_softmax.ipynb",
+        "import torch\nwhile True:\n    pass",
+        softmax,
+        "def spin():\n    while True: pass\n\ndef wait():\n    spin()",
+        "print('waiting')\nwait()",
     )
     with Grader(course) as grader:
         result = grader.grade(notebook).exercises["softmax"]
     assert result.status == "complete"
-    assert result.message == (
+    assert result.message.splitlines() == [
         "code cell 1, line 2 raised CellTimeout: the cell ran longer than 1 s and was stopped "
-        "(the rest of that cell did not run)"
-    )
+        "(the rest of that cell did not run)",
+        # the cell that was stopped, then the calls it was stopped in
+        "code cell 4, line 2 raised CellTimeout in spin (code cell 3, line 2), called from wait "
+        "(code cell 3, line 5): the cell ran longer than 1 s and was stopped (the rest of that "
+        "cell did not run)",
+    ]
+
+
+def test_the_chain_of_calls_a_worker_reports_is_read_as_hostile_data():
+    valid = [["<module>", 12], ("spin", 3)]
+    assert reported_calls(valid) == [("<module>", 12), ("spin", 3)]
+    assert reported_calls([["f" * 10_000, 1]]) == [("f" * MAX_NAME_CHARS, 1)]
+    for forged in (
+        "spin",
+        {"spin": 3},
+        [["spin", 3]] * (MAX_CALLS + 1),
+        [["spin", True]],
+        [["spin", 0]],
+        [["spin", 3.0]],
+        [[3, "spin"]],
+        [["spin", 3, 4]],
+        [valid[0], None],
+    ):
+        assert reported_calls(forged) == [], forged
 
 
 def test_an_error_in_a_notebook_names_its_cell_and_line(grader, tmp_path):

@@ -31,7 +31,7 @@ from torch import Tensor
 
 from autograder.course.config import Exercise
 from autograder.course.independence import import_problem, imported_modules
-from autograder.course.names import missing_function_message
+from autograder.course.names import call_chain, missing_function_message
 from autograder.course.source import parse_source
 from autograder.course.stubs import KEPT_STUB_RAISE, has_work
 from autograder.grading.errors import (
@@ -48,7 +48,7 @@ from autograder.sandbox import wire
 from autograder.sandbox.calls import CallResult, input_label, is_gradient
 from autograder.sandbox.confine import Protections
 from autograder.sandbox.pool import ForkServer, SandboxError, Worker
-from autograder.sandbox.spec import MAX_CELLS, WorkerSpec
+from autograder.sandbox.spec import MAX_CALLS, MAX_CELLS, WorkerSpec, describe_line
 
 IMPORT_TIME_FACTOR = 3  # importing a module may take this many call time limits
 # After this many timeouts of a function, its remaining calls fail at once (the module's other
@@ -75,6 +75,22 @@ _ANSWER_KEYS = {"status", "value", "grads", "inputs_after"}
 def _text(value: object, limit: int) -> str:
     """A string a worker sent, cut to `limit` characters ("" if it sent something else)."""
     return value[:limit] if isinstance(value, str) else ""
+
+
+def reported_calls(value: object) -> list[tuple[str, int]]:
+    """The chain of calls a worker says an error was raised through, outermost first, as
+    (function, line): [] unless it is a list of at most MAX_CALLS such pairs."""
+    if not isinstance(value, list | tuple) or len(value) > MAX_CALLS:
+        return []
+    calls = []
+    for call in value:
+        if not (isinstance(call, list | tuple) and len(call) == 2):
+            return []
+        function, line = call
+        if not isinstance(function, str) or type(line) is not int or line <= 0:
+            return []
+        calls.append((function[:MAX_NAME_CHARS], line))
+    return calls
 
 
 def _mb(size: int) -> str:
@@ -288,12 +304,23 @@ class RemoteModule(ModuleProxy):
         lines = []
         for cell in reported[:MAX_CELL_ERRORS]:
             if isinstance(cell, dict):
-                where = _text(cell.get("where"), MAX_NAME_CHARS) or "a code cell"
-                kind = _text(cell.get("type"), MAX_NAME_CHARS) or "?"
-                message = _text(cell.get("message"), 300)
-                how = self._import_problem(cell) or f"{where} raised {kind}: {message}"
+                how = self._import_problem(cell) or self._cell_raised(cell)
                 lines.append(f"{how} (the rest of that cell did not run)")
         return lines
+
+    def _cell_raised(self, cell: dict[str, Any]) -> str:
+        """`code cell 3, line 2 raised CellTimeout in rnn_step (code cell 2, line 9), called
+        from rnn_forward (code cell 2, line 20): ...`: the line of the cell that ran and, if
+        the error came from the functions it called, their chain."""
+        kind = _text(cell.get("type"), MAX_NAME_CHARS) or "?"
+        message = _text(cell.get("message"), 300)
+        calls = reported_calls(cell.get("calls"))
+        places = [(function, describe_line(self.source.cells, line)) for function, line in calls]
+        if not places:
+            where = _text(cell.get("where"), MAX_NAME_CHARS) or "a code cell"
+            return f"{where} raised {kind}: {message}"
+        inside = f" in {call_chain(places[1:])}" if len(places) > 1 else ""
+        return f"{places[0][1]} raised {kind}{inside}: {message}"
 
     def _ready_worker(self, function: str | None = None) -> Worker:
         """A worker that has imported the module, ready to call `function` (None: any)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 MAX_CELLS = 1000  # cells a spec lists (the rest of a longer notebook runs as its last cell)
+MAX_CALLS = 8  # calls of the student's a worker names for an error: the outermost and innermost
 
 
 class CodeCell(NamedTuple):

@@ -33,7 +33,7 @@ from autograder.sandbox.confine import (
     restrict_self,
     set_no_new_privs,
 )
-from autograder.sandbox.spec import WorkerSpec, describe_line
+from autograder.sandbox.spec import MAX_CALLS, WorkerSpec, describe_line
 
 CHANNEL_FD = 3
 MAX_REQUEST_BYTES = 256 * 2**20
@@ -105,15 +105,18 @@ def confine(spec: WorkerSpec, channel: int, output: int, ruleset: int | None, se
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
-def _raiser(error: BaseException, spec: WorkerSpec) -> tuple[str | None, int | None]:
-    """The function and line of the student's code (of the module `spec.path`) that raised
-    `error`; (None, None) if it was raised elsewhere."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == spec.path]
-    return (frames[-1].name, frames[-1].lineno) if frames else (None, None)
+def _calls(error: BaseException, spec: WorkerSpec) -> list[tuple[str, int | None]]:
+    """The calls of the student's code (of the module `spec.path`) that `error` was raised
+    through, outermost first, as (function, line): at most MAX_CALLS, the outermost (in a
+    notebook, the cell that ran) and the innermost."""
+    frames = traceback.extract_tb(error.__traceback__)
+    calls = [(f.name, f.lineno) for f in frames if f.filename == spec.path]
+    return calls if len(calls) <= MAX_CALLS else [calls[0], *calls[1 - MAX_CALLS :]]
 
 
 def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
-    function, line = _raiser(error, spec)
+    calls = _calls(error, spec)
+    function, line = calls[-1] if calls else (None, None)
     return {
         "status": "raised",
         "type": type(error).__name__,
@@ -121,6 +124,7 @@ def _failure(error: BaseException, spec: WorkerSpec) -> dict[str, Any]:
         "where": describe_line(spec.cells, line) if line else "",
         "line": line,
         "function": function,
+        "calls": calls,
         "not_implemented": isinstance(error, NotImplementedError),
         # the module that could not be found, which may be another exercise's
         "missing_module": error.name if isinstance(error, ModuleNotFoundError) else None,
