@@ -213,6 +213,35 @@ def test_the_checks_take_the_helpers_a_function_calls_from_their_own_cells(cours
     assert "6 passed" in printed and "NameError" not in printed, printed
 
 
+def _checks_verdict(course, exercise_id: str, text: str, *stubs: str) -> str:
+    """What the public checks cell of the notebook `text` fails with, run without the cells
+    that call the functions before it (try it, heatmap) and with the functions `stubs`
+    stubbed again where they are defined."""
+    notebook = nbformat.reads(text, as_version=4)
+    cells = exercise_cells(course, course.exercise(exercise_id), reference=True)
+    calling = {f"{exercise_id}-{i}" for i, c in enumerate(cells) if c.role in ("try_it", "heatmap")}
+    notebook.cells = [c for c in notebook.cells if c.id not in calling]
+    for name in stubs:
+        cell = next(c for c in notebook.cells if f"def {name}(" in c.source)
+        cell.source += f"\n\n\ndef {name}(*args):\n    raise NotImplementedError('Hint: ...')\n"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MPLBACKEND", "Agg")
+        _, error = _execute(nbformat.writes(notebook))
+    assert error is not None and error.ename == "AssertionError", error
+    return error.evalue
+
+
+def test_a_notebooks_checks_say_what_is_not_attempted_rather_than_failed(course):
+    student = generated_notebooks(course)[course.root / "notebooks" / "ex03_softmax.ipynb"]
+    assert _checks_verdict(course, "softmax", student) == (
+        "not attempted yet: the functions above still raise NotImplementedError"
+    )
+    reference = reference_notebooks(course)["rnn_step"]
+    assert _checks_verdict(course, "rnn_step", reference, "rnn_forward") == (
+        "some checks are not attempted yet, and none failed: see above"
+    )
+
+
 @pytest.fixture(scope="module")
 def grader(course):
     with Grader(course) as grader:

@@ -407,21 +407,32 @@ while functions:
 with tempfile.TemporaryDirectory() as folder:
     with open(f"{{folder}}/{filename}", "w", encoding="utf-8") as module:
         module.write("\\n".join("".join(linecache.getlines(cell)) for cell in cells))
-    arguments = ["--exercises-dir", folder, "-q", "-p", "no:cacheprovider"]
+    scoreboard = pathlib.Path(folder, "scoreboard.json")
+    arguments = ["--exercises-dir", folder, "--scoreboard-json", str(scoreboard)]
+    arguments += ["-q", "-p", "no:cacheprovider"]
     # The setup cell imported the course's package before pytest could rewrite it: no matter.
     arguments += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
     {run}
+    # The exercise's status on the scoreboard ("" if its checks could not be collected).
+    outcome = ""
+    if scoreboard.exists():
+        outcome = json.loads(scoreboard.read_text())["exercises"][0]["status"]
+unfinished = {{
+    "not attempted": "not attempted yet: the functions above still raise NotImplementedError",
+    "in progress": "some checks are not attempted yet, and none failed: see above",
+}}
+why = unfinished.get(outcome, "a public check failed: see above")
 {verdict}
 """
 _RUN = "status = pytest.main([{tests}, *arguments])"
-_VERDICT = 'assert status == pytest.ExitCode.OK, "a public check failed: see above"'
+_VERDICT = "assert status == pytest.ExitCode.OK, why"
 # In an nbgrader grade cell any stderr output costs the cell its points, and under autograde
 # the hidden score that follows decides: a failed public check only shows.
 _GRADED_RUN = "with contextlib.redirect_stderr(sys.stdout):  # nbgrader: stderr scores 0\n        "
 _GRADED_VERDICT = (
     "# When nbgrader grades, the hidden tests below give the points: a failure here only shows.\n"
     'autograding = os.environ.get("NBGRADER_EXECUTION") == "autograde"\n'
-    'assert status == pytest.ExitCode.OK or autograding, "a public check failed: see above"'
+    "assert status == pytest.ExitCode.OK or autograding, why"
 )
 
 
@@ -431,7 +442,8 @@ def checks_code(exercise: Exercise, tests: str, *, graded: bool = False) -> str:
     define the exercise's functions and the notebook's own functions they call, as
     `pytest exercises/test_exNN_name.py` does on a module. It imports only what the student
     release ships, never the grader. `graded`: the visible part of an nbgrader grade cell."""
-    imports = ["inspect", "linecache", "tempfile", *(["contextlib", "os", "sys"] if graded else [])]
+    imports = ["inspect", "json", "linecache", "pathlib", "tempfile"]
+    imports += ["contextlib", "os", "sys"] if graded else []
     run = _RUN.format(tests=_literal(tests))
     body = _CHECKS.format(
         imports="\n".join(f"import {name}" for name in sorted(imports)),
