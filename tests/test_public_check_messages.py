@@ -203,3 +203,14 @@ def test_an_input_changed_in_place_is_named_by_its_parameter(tmp_path):
     output = _checks_with(tmp_path, "ex02_normalization", code, wrong)
     failure = _failure(output, "test_scores_of_journey")
     assert "scores was modified in place; compute a new tensor instead" in failure
+
+
+def test_nan_in_a_large_result_is_counted_and_located_not_printed(tmp_path):
+    code = "weights = weights.masked_fill(~mask, 0.0)"
+    output = _checks_with(tmp_path, "ex09_multi_head_attention", code, "weights = weights")
+    failure = _failure(output, "test_a_batch_with_a_causal_mask")
+    assert (
+        "the weights where the mask is False: the result contains NaN: 20 of its 144 entries, "
+        "the first at index (0, 0, 0, 1)"
+    ) in failure
+    assert "tensor(" not in failure and "nan," not in failure

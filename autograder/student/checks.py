@@ -22,6 +22,8 @@ from autograder.course.config import Exercise
 from autograder.course.forbidden import find_forbidden
 from autograder.course.stubs import FunctionNode, is_stub
 
+MAX_SHOWN = 36  # entries of a tensor a message shows value by value
+
 
 def _fail(what: str, problem: str, hint: str | None) -> NoReturn:
     message = f"{what}: {problem}"
@@ -39,7 +41,17 @@ def _rounded(value: Any, digits: int) -> str:
 
 def _show(t: torch.Tensor, digits: int = 4) -> str:
     """The values of `t` to `digits` significant digits (torch's summary of a large tensor)."""
-    return _rounded(t.detach().cpu().tolist(), digits) if t.numel() <= 36 else str(t)
+    return _rounded(t.detach().cpu().tolist(), digits) if t.numel() <= MAX_SHOWN else str(t)
+
+
+def _nan_summary(t: torch.Tensor) -> str:
+    """A result with NaN in it: its values when they are few, else how many entries are NaN
+    and the first one's index."""
+    if t.numel() <= MAX_SHOWN:
+        return _show(t)
+    nan = torch.isnan(t)
+    first = tuple(int(i) for i in nan.nonzero()[0])
+    return f"{int(nan.sum())} of its {t.numel()} entries, the first at index {first}"
 
 
 def _digits_to_tell_apart(a: torch.Tensor, b: torch.Tensor) -> int:
@@ -134,7 +146,7 @@ def expect_close(
     expected = torch.as_tensor(expected, dtype=dtype)
     value = expect_tensor(value, tuple(expected.shape), what, dtype).detach()
     if torch.isnan(value).any():
-        _fail(what, f"the result contains NaN: {_show(value)}", hint)
+        _fail(what, f"the result contains NaN: {_nan_summary(value)}", hint)
     far = ~torch.isclose(value, expected, atol=atol, rtol=rtol)
     if far.any():
         difference = (value - expected).abs()
