@@ -17,6 +17,7 @@ import tempfile
 import termios
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -323,6 +324,20 @@ def test_the_folder_that_keeps_other_users_out_is_named():
         assert not_searchable_by_others(root / "a" / "b") is None
 
 
+def _program_outcome(program: str, *args: str, env: dict[str, str] | None = None) -> Any:
+    """What a Python `program` run in a fresh process (from the project) printed last, as JSON."""
+    result = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
 # A grading process of a batch, in miniature: it forks its fork server, then loads something
 # hidden (here a stand-in for a reference solution), then has a worker look for it.
 FORKED_SERVER_PROGRAM = """
@@ -361,15 +376,7 @@ def test_a_fork_server_forked_from_its_grader_holds_nothing_loaded_after_the_for
     probe.write_text(
         "import sys\nprint('torch' in sys.modules, '_reference_stand_in' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", FORKED_SERVER_PROGRAM, str(probe)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads(result.stdout.splitlines()[-1])
+    outcome = _program_outcome(FORKED_SERVER_PROGRAM, str(probe))
     assert outcome["refused"] == "cannot fork the fork server: this process runs other threads"
     assert outcome["confined"] == {"status": "confined"}
     assert outcome["ready"] == {"status": "ready", "cell_errors": []}
@@ -395,15 +402,7 @@ def test_a_fork_server_forked_from_its_grader_shares_no_writable_memory_with_it(
     # A grading process of grade-all's pool holds the pool's semaphores in shared memory: a
     # worker that inherited them could take the results' lock and die holding it
     # (tests/adversarial/attacks/pool_locks.py).
-    result = subprocess.run(
-        [sys.executable, "-c", SHARED_MEMORY_PROGRAM],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    regions = json.loads(result.stdout.splitlines()[-1])
+    regions = _program_outcome(SHARED_MEMORY_PROGRAM)
     assert regions and not [r for r in regions if r[1] == "w" and r[3] == "s"]
 
 
@@ -433,16 +432,9 @@ print(json.dumps({
 def test_a_fork_server_forked_from_its_grader_keeps_nothing_of_its_environment():
     # grade-all's grading processes start with the batch's environment (a CI token, say); the
     # strings outlive os.environ.clear() on the stack and in Python's bytes objects.
-    result = subprocess.run(
-        [sys.executable, "-c", ENVIRONMENT_PROGRAM],
-        cwd=ROOT,
-        env={**os.environ, "AGX_TOKEN": "hunter2-token"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    outcome = _program_outcome(
+        ENVIRONMENT_PROGRAM, env={**os.environ, "AGX_TOKEN": "hunter2-token"}
     )
-    assert result.returncode == 0, result.stderr
-    outcome = json.loads(result.stdout.splitlines()[-1])
     assert outcome == {"server": False, "stack": False, "copies": [], "environ": {}}
 
 
