@@ -199,12 +199,19 @@ def test_student_notebooks_stop_at_the_first_stub(executed, course):
 
 
 def test_the_checks_take_the_helpers_a_function_calls_from_their_own_cells(course):
-    """A helper in a cell of its own: the grader runs every cell, so the checks take it too."""
+    """Helpers in cells of their own, calling helpers in others: the grader runs every cell, so
+    the checks take each cell a helper is in, however it is reached."""
     notebook = nbformat.reads(reference_notebooks(course)["softmax"], as_version=4)
     cell = next(c for c in notebook.cells if "def softmax(" in c.source)
     cell.source = cell.source.replace("def softmax(", "def shifted_softmax(")
-    caller = "def softmax(scores, dim=-1):\n    return shifted_softmax(scores, dim)\n"
-    notebook.cells.insert(notebook.cells.index(cell) + 1, nbformat.v4.new_code_cell(caller))
+    # `inner` is reached through `outer`, after its cell was taken for `outer`.
+    helpers = (
+        "def outer(scores, dim):\n    return inner(scores, dim)\n\n\n"
+        "def inner(scores, dim):\n    return shifted_softmax(scores, dim)\n"
+    )
+    caller = "def softmax(scores, dim=-1):\n    return outer(scores, dim)\n"
+    at = notebook.cells.index(cell) + 1
+    notebook.cells[at:at] = [nbformat.v4.new_code_cell(helpers), nbformat.v4.new_code_cell(caller)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MPLBACKEND", "Agg")
         executed, error = _execute(nbformat.writes(notebook))

@@ -388,22 +388,19 @@ import pytest
 
 # The tests import a module: the code of the cells that define the functions, and of the
 # cells that define the notebook's own functions they call.
-functions, cells = [{functions}], {{}}
+functions, cells, seen = [{functions}], {{}}, set()
 while functions:
     function = functions.pop()
-    codes = [function.__code__]
+    if function in seen:
+        continue
+    seen.add(function)
     cells[function.__code__.co_filename] = None
+    codes = [function.__code__]
     while codes:
         code = codes.pop()
         codes += [c for c in code.co_consts if inspect.iscode(c)]
         used = [function.__globals__.get(name) for name in code.co_names]
-        functions += [
-            f
-            for f in used
-            if inspect.isfunction(f)
-            and f.__module__ == "__main__"
-            and f.__code__.co_filename not in cells
-        ]
+        functions += [f for f in used if inspect.isfunction(f) and f.__module__ == "__main__"]
 with tempfile.TemporaryDirectory() as folder:
     with open(f"{{folder}}/{filename}", "w", encoding="utf-8") as module:
         module.write("\\n".join("".join(linecache.getlines(cell)) for cell in cells))
