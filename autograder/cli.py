@@ -191,7 +191,7 @@ def _grade_all(args: argparse.Namespace) -> int:
     print(f"graded {summary.graded}, already graded {summary.skipped}, failed {summary.failed}")
     for result in summary.results:  # a failure was logged as it happened
         if result.problem is not None and result.status != "failed":
-            name = "/".join(filter(None, (result.student, result.assignment)))
+            name = printable("/".join(filter(None, (result.student, result.assignment))))
             problem = printable(result.problem)
             print(f"could not grade {name} (0 points): {problem}", file=sys.stderr)
     if summary.interrupted:

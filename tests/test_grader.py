@@ -399,6 +399,15 @@ def test_a_null_byte_in_a_module_is_named_without_a_made_up_line(grader, submiss
     }
 
 
+def test_a_module_is_compiled_as_python_would_not_as_the_grader_is(grader, submission):
+    # The worker's own `from __future__ import annotations` must not reach the student's module:
+    # an annotation naming nothing fails its import, as in Python and the public checks.
+    module = submission / "ex01_dot_scores.py"
+    module.write_text(module.read_text().replace("-> Tensor:", "-> Tensr:", 1))
+    result = grader.grade(submission).exercises["dot_scores"]
+    assert result.score == 0 and "NameError" in result.message and "Tensr" in result.message
+
+
 def test_an_empty_folder_and_a_missing_path(grader, tmp_path):
     report = grader.grade(tmp_path)
     assert not report.gradable and "no exercise module found" in report.errors[0]
@@ -501,8 +510,9 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
         ROOT / "solutions", root / "alice", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copytree(ROOT / "exercises", root / "bob", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "carol").mkdir()
-    (root / "carol" / "ex03_softmax.ipynb").write_text("")  # saved while empty
+    carol = root / "carol\x1b[31m"  # an escape code in a name never reaches the terminal
+    carol.mkdir()
+    (carol / "ex03_softmax.ipynb").write_text("")  # saved while empty
     command = [
         sys.executable,
         "-m",
@@ -523,10 +533,11 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     assert "graded 3, already graded 0, failed 0" in first.stdout
     # Graded, but no grade at all: said to whoever runs the batch, not only in carol's report.
     assert (
-        "could not grade carol (0 points): ex03_softmax.ipynb: not a readable Jupyter notebook"
-        in first.stderr.splitlines()
+        "could not grade carol?[31m (0 points): ex03_softmax.ipynb: not a readable Jupyter "
+        "notebook" in first.stderr.splitlines()
     )
     assert "alice" not in first.stderr and "bob" not in first.stderr
+    assert "\x1b" not in first.stdout + first.stderr
     total = f"{course.max_score:g}"
     assert (
         json.loads((tmp_path / "reports" / "alice.json").read_text())["score"] == course.max_score
@@ -535,7 +546,7 @@ def test_grade_all_grades_a_class_and_resumes(tmp_path, course):
     assert rows[1].startswith(f"alice,,{total},{total}") and rows[2].startswith(f"bob,,0,{total}")
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "graded 0, already graded 3, failed 0" in again.stdout
-    assert "could not grade carol" in again.stderr
+    assert "could not grade carol?[31m" in again.stderr
 
 
 def test_a_batch_grading_process_forks_its_fork_server_before_loading_anything_hidden(

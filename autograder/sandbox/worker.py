@@ -153,7 +153,8 @@ def _run_cells(module: ModuleType, spec: WorkerSpec) -> list[dict[str, Any]]:
     for cell, end in zip(spec.cells, ends, strict=True):
         try:
             tree = parse_source("\n".join(lines[cell.line - 1 : end]), spec.path)
-            code = compile(ast.increment_lineno(tree, cell.line - 1), spec.path, "exec")
+            tree = ast.increment_lineno(tree, cell.line - 1)
+            code = compile(tree, spec.path, "exec", dont_inherit=True)
             signal.setitimer(signal.ITIMER_REAL, spec.cell_time_limit_s)
             try:
                 exec(code, module.__dict__)
@@ -189,9 +190,11 @@ def _import(spec: WorkerSpec) -> tuple[ModuleType, list[dict[str, Any]]]:
     if spec.cells:
         return module, _run_cells(module, spec)
     # Compiled here rather than by the loader, so that unreadable code is a SyntaxError on
-    # every Python (see parse_source).
+    # every Python (see parse_source); as the loader does, without this module's __future__
+    # imports (annotations would no longer be evaluated).
     source = importlib.util.decode_source(Path(spec.path).read_bytes())
-    exec(compile(parse_source(source, spec.path), spec.path, "exec"), module.__dict__)
+    code = compile(parse_source(source, spec.path), spec.path, "exec", dont_inherit=True)
+    exec(code, module.__dict__)
     return module, []
 
 
